@@ -1,0 +1,164 @@
+//! Executors: one interface over sequential code, threads, processes and hybrids.
+//!
+//! Invariant: every executor honours the same contract, modelled on Python's
+//! `concurrent.futures`: `submit` returns a [`Future`]; `map` returns results in
+//! submission order; a task that panics becomes an [`Error::Panicked`] value and
+//! the executor keeps serving; after `shutdown` every submit is refused with
+//! [`Error::Shutdown`]; dropping an executor shuts it down without blocking.
+//!
+//! | executor | runs tasks on | takes | GIL (simulated) |
+//! |---|---|---|---|
+//! | [`Sequential`] | the calling thread | closures | — |
+//! | [`ThreadPool`] | N threads (rayon) | closures | one, shared by all threads |
+//! | [`ProcessPool`] | N worker processes | `fn(A) -> R`, serde | one per process |
+//! | [`HybridPool`] | P processes × T threads | `fn(A) -> R`, serde | one per process |
+//!
+//! Process pools take plain function pointers whose argument and result
+//! implement serde's traits: a capturing closure does not coerce to `fn(A) -> R`,
+//! so trying to send one is a compile error — Rust's version of Python's
+//! "lambdas can't be pickled". Non-capturing closures coerce and work.
+//!
+//! # Living inside a notebook
+//! evcxr links a private copy of every dependency into each cell, so a pool
+//! built in one cell and used in another runs code from two copies of this
+//! crate. Two rules keep that correct:
+//! - no correctness depends on a `static` or `thread_local!` of this crate
+//!   (what must be process-wide lives in `runtime`), and
+//! - a dependency with global state of its own (rayon's registry) is only ever
+//!   called by the copy that created it, through a boxed closure built there.
+//!
+//! Panics are caught in the generic code the *caller's* copy compiles, next to
+//! the task, because a Rust panic cannot be caught by another copy of `std`.
+
+use std::any::Any;
+use std::fmt::Debug;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::record::Run;
+
+pub mod future;
+mod local;
+pub(crate) mod process;
+mod sequential;
+mod thread;
+
+pub use future::{AsCompleted, Future, ReturnWhen, Waited, as_completed, wait, wait_timeout};
+pub use process::{HybridPool, ProcessPool, StartMethod};
+pub use sequential::Sequential;
+pub use thread::ThreadPool;
+
+/// What a task's argument must be to cross into any executor (including a process).
+pub trait Arg: Serialize + DeserializeOwned + Debug + Send + 'static {}
+impl<T: Serialize + DeserializeOwned + Debug + Send + 'static> Arg for T {}
+
+/// What a task's result must be to come back from any executor (including a process).
+pub trait Output: Serialize + DeserializeOwned + Send + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + 'static> Output for T {}
+
+/// The interface all four executors share (concurrent.futures' `Executor`).
+///
+/// The thread pool and sequential executor also have inherent methods of the
+/// same names that accept capturing closures; this trait is the common ground.
+pub trait Executor {
+    /// Schedule `f(arg)` and return its future at once.
+    fn submit<A: Arg, R: Output>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>>;
+
+    /// Apply `f` to every argument, sending `chunksize` arguments to a worker
+    /// at a time; results come back in submission order. Waits for every task,
+    /// then returns the values or the first error in submission order.
+    fn map_chunked<A: Arg, R: Output>(
+        &self,
+        f: fn(A) -> R,
+        args: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> Result<Vec<R>>;
+
+    /// [`Executor::map_chunked`] with one argument per chunk.
+    fn map<A: Arg, R: Output>(&self, f: fn(A) -> R, args: impl IntoIterator<Item = A>) -> Result<Vec<R>> {
+        self.map_chunked(f, args, 1)
+    }
+
+    /// Map `f` over `args` and also return the [`Run`] recorded for exactly
+    /// these tasks (records not taken before the call are dropped).
+    fn run<A: Arg, R: Output>(&self, f: fn(A) -> R, args: impl IntoIterator<Item = A>) -> Result<(Vec<R>, Run)> {
+        self.take_run(); // start a fresh run: drop records nobody took
+        let out = self.map(f, args);
+        let run = self.take_run();
+        out.map(|values| (values, run))
+    }
+
+    /// The tasks finished since the last call, as a [`Run`] labelled with [`Executor::name`].
+    fn take_run(&self) -> Run;
+
+    /// Stop accepting work. With `cancel_futures`, tasks not yet started are
+    /// cancelled; with `wait`, block until running tasks are done and workers gone.
+    fn shutdown(&self, wait: bool, cancel_futures: bool);
+
+    /// How many tasks can run at once.
+    fn workers(&self) -> usize;
+
+    /// A label such as `ThreadPool(14, GIL on)`.
+    fn name(&self) -> String;
+}
+
+/// Text of a caught panic's payload.
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
+
+/// Split `args` into owned chunks of `chunksize`.
+pub(crate) fn chunks<A>(args: impl IntoIterator<Item = A>, chunksize: usize) -> Result<Vec<Vec<A>>> {
+    if chunksize == 0 {
+        return Err(Error::ZeroChunksize);
+    }
+    let mut out = Vec::new();
+    let mut current = Vec::with_capacity(chunksize);
+    for a in args {
+        current.push(a);
+        if current.len() == chunksize {
+            out.push(std::mem::replace(&mut current, Vec::with_capacity(chunksize)));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    Ok(out)
+}
+
+/// Wait for every chunk, then return all values or the first error in order.
+pub(crate) fn collect_chunks<R>(chunks: Vec<Future<Vec<Result<R>>>>) -> Result<Vec<R>> {
+    let mut values = Vec::new();
+    let mut first_err = None;
+    for chunk in chunks {
+        match chunk.result() {
+            Ok(items) => {
+                for item in items {
+                    match item {
+                        Ok(v) => values.push(v),
+                        Err(e) => {
+                            first_err.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    first_err.map_or(Ok(values), Err)
+}
+
+/// Shortened `Debug` text used to label a task in its record.
+pub(crate) fn label<A: Debug + ?Sized>(arg: &A) -> String {
+    crate::record::debug_label(arg, 48)
+}

@@ -1,0 +1,313 @@
+//! Pools of worker processes: [`ProcessPool`] (N processes, one thread each)
+//! and [`HybridPool`] (P processes × T threads).
+//!
+//! Invariant: what crosses into a worker is a pair of code addresses and
+//! serde-encoded bytes, never a Rust value. The addresses are a monomorphised
+//! trampoline (decode, call, encode — built here, in the caller's copy of this
+//! crate, so a panic is caught by the same `std` that raised it) and the task's
+//! `fn(A) -> R`. With `Fork` they are absolute, and the pool re-forks its
+//! workers when a task's code was loaded after they were forked (a later
+//! notebook cell); with `Spawn` they are offsets into the executable.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::executor::future::Slot;
+use crate::executor::{Arg, Executor, Future, Output, chunks, collect_chunks, label, panic_message};
+use crate::record::{ExecutorKind, Run};
+use crate::runtime;
+
+mod loaded;
+mod pool;
+mod wire;
+pub(crate) mod worker;
+
+use pool::{Core, Job};
+pub use pool::StartMethod;
+use wire::{ItemOutcome, STATUS_OK, STATUS_PANICKED, STATUS_SERDE};
+
+/// Decode the argument, call `func`, encode the result; catch a panic.
+///
+/// # Safety
+/// `func` must be the address of a `fn(A) -> R` mapped in this process.
+unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8]) -> (u8, Vec<u8>) {
+    // SAFETY: guaranteed by the caller.
+    let f: fn(A) -> R = unsafe { std::mem::transmute::<usize, fn(A) -> R>(func) };
+    let arg: A = match postcard::from_bytes(arg) {
+        Ok(a) => a,
+        Err(e) => return (STATUS_SERDE, format!("could not decode the argument: {e}").into_bytes()),
+    };
+    match catch_unwind(AssertUnwindSafe(|| f(arg))) {
+        Ok(r) => match postcard::to_allocvec(&r) {
+            Ok(bytes) => (STATUS_OK, bytes),
+            Err(e) => (STATUS_SERDE, format!("could not encode the result: {e}").into_bytes()),
+        },
+        Err(payload) => (STATUS_PANICKED, panic_message(payload).into_bytes()),
+    }
+}
+
+fn decode<R: Output>(item: ItemOutcome) -> Result<R> {
+    match item.status {
+        STATUS_OK => postcard::from_bytes(&item.bytes).map_err(|e| Error::Serialization(e.to_string())),
+        STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(&item.bytes).into_owned())),
+        _ => Err(Error::Serialization(String::from_utf8_lossy(&item.bytes).into_owned())),
+    }
+}
+
+/// What `ProcessPool` and `HybridPool` share.
+struct Pool {
+    core: Arc<Core>,
+}
+
+impl Pool {
+    fn new(workers: usize, threads: usize, kind: ExecutorKind) -> Result<Pool> {
+        if workers == 0 || threads == 0 {
+            return Err(Error::ZeroWorkers);
+        }
+        if !cfg!(target_os = "linux") {
+            return Err(Error::Unsupported("process pools are implemented for Linux only".into()));
+        }
+        if runtime::in_worker() {
+            return Err(Error::Unsupported(
+                "a pool's worker process cannot start a process pool of its own (use a ThreadPool inside tasks)"
+                    .into(),
+            ));
+        }
+        Ok(Pool { core: Core::new(workers, threads, kind) })
+    }
+
+    /// The code addresses to send for `f`, as the start method needs them.
+    fn addresses<A: Arg, R: Output>(&self, f: fn(A) -> R) -> Result<(usize, usize)> {
+        let tramp = trampoline::<A, R> as unsafe fn(usize, &[u8]) -> (u8, Vec<u8>) as usize;
+        let func = f as usize;
+        match self.core.start_method() {
+            StartMethod::Fork => Ok((tramp, func)),
+            StartMethod::Spawn => {
+                if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+                    return Err(Error::Unsupported(
+                        "Spawn re-runs the current program, which in a notebook is the evcxr kernel, \
+                         not your code: use StartMethod::Fork (the default)"
+                            .into(),
+                    ));
+                }
+                if !crate::INIT_CALLED.load(Ordering::Acquire) {
+                    return Err(Error::NotInitialized);
+                }
+                let base = loaded::own_base().ok_or_else(|| Error::Unsupported("cannot locate the executable".into()))?;
+                if loaded::object_base(tramp) != Some(base) || loaded::object_base(func) != Some(base) {
+                    return Err(Error::Unsupported(
+                        "with Spawn, the task function must be compiled into the executable itself".into(),
+                    ));
+                }
+                Ok((tramp - base, func - base))
+            }
+        }
+    }
+
+    fn submit<A: Arg, R: Output>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>> {
+        let (tramp, func) = self.addresses(f)?;
+        let bytes = postcard::to_allocvec(&arg).map_err(|e| Error::Serialization(e.to_string()))?;
+        let index = self.core.journal.reserve(1);
+        let slot: Arc<Slot<R>> = Slot::new();
+        let target = Arc::clone(&slot);
+        self.core.dispatch(Job {
+            tramp,
+            func,
+            items: vec![(index, label(&arg), bytes)],
+            control: slot.clone(),
+            done: Box::new(move |outcome| {
+                let value = outcome.and_then(|mut items| match items.pop() {
+                    Some(item) => decode::<R>(item),
+                    None => Err(Error::BrokenPool("the worker returned no result".into())),
+                });
+                target.complete(value);
+            }),
+        })?;
+        Ok(Future::new(slot))
+    }
+
+    fn map_chunked<A: Arg, R: Output>(
+        &self,
+        f: fn(A) -> R,
+        args: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> Result<Vec<R>> {
+        let (tramp, func) = self.addresses(f)?;
+        if self.core.is_shut() {
+            return Err(Error::Shutdown);
+        }
+        let mut futures = Vec::new();
+        for chunk in chunks(args, chunksize)? {
+            let first = self.core.journal.reserve(chunk.len());
+            let mut items = Vec::with_capacity(chunk.len());
+            for (i, arg) in chunk.iter().enumerate() {
+                let bytes = postcard::to_allocvec(arg).map_err(|e| Error::Serialization(e.to_string()))?;
+                items.push((first + i, label(arg), bytes));
+            }
+            let slot: Arc<Slot<Vec<Result<R>>>> = Slot::new();
+            let target = Arc::clone(&slot);
+            self.core.dispatch(Job {
+                tramp,
+                func,
+                items,
+                control: slot.clone(),
+                done: Box::new(move |outcome| {
+                    target.complete(outcome.map(|items| items.into_iter().map(decode::<R>).collect()));
+                }),
+            })?;
+            futures.push(Future::new(slot));
+        }
+        collect_chunks(futures)
+    }
+
+    fn take_run(&self, name: String) -> Run {
+        self.core.journal.take(name, self.core.kind, self.core.workers * self.core.threads)
+    }
+
+    fn gil_label(&self) -> &'static str {
+        if self.core.gil_on.load(Ordering::Acquire) { ", GIL on" } else { "" }
+    }
+}
+
+impl Drop for Pool {
+    /// Refuse new work; queued tasks still run, then the workers exit and are
+    /// reaped by the pool's reader threads. Never blocks.
+    fn drop(&mut self) {
+        self.core.shutdown(false, false);
+    }
+}
+
+macro_rules! pool_api {
+    ($ty:ident) => {
+        impl $ty {
+            /// Turn the simulated GIL of each worker process on or off.
+            pub fn gil(self, on: bool) -> Self {
+                self.pool.core.gil_on.store(on, Ordering::Release);
+                self
+            }
+
+            /// Choose how workers start; applies to workers started from now on
+            /// (the first start is at the first submit).
+            pub fn start_method(self, method: StartMethod) -> Self {
+                self.pool.core.set_start_method(method);
+                self
+            }
+
+            /// How long a thread may hold its process's GIL while another waits.
+            pub fn switch_interval(self, interval: Duration) -> Self {
+                self.pool.core.set_interval(interval);
+                self
+            }
+
+            /// Process ids of the current worker processes (empty before the first submit).
+            pub fn pids(&self) -> Vec<u32> {
+                self.pool.core.pids()
+            }
+        }
+
+        impl Executor for $ty {
+            fn submit<A: Arg, R: Output>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>> {
+                self.pool.submit(f, arg)
+            }
+            fn map_chunked<A: Arg, R: Output>(
+                &self,
+                f: fn(A) -> R,
+                args: impl IntoIterator<Item = A>,
+                chunksize: usize,
+            ) -> Result<Vec<R>> {
+                self.pool.map_chunked(f, args, chunksize)
+            }
+            fn take_run(&self) -> Run {
+                self.pool.take_run(self.name())
+            }
+            fn shutdown(&self, wait: bool, cancel_futures: bool) {
+                self.pool.core.shutdown(wait, cancel_futures)
+            }
+            fn workers(&self) -> usize {
+                self.pool.core.workers * self.pool.core.threads
+            }
+            fn name(&self) -> String {
+                self.label()
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.label())
+            }
+        }
+    };
+}
+
+/// A pool of worker processes, one task at a time in each (Python's
+/// `ProcessPoolExecutor`). Each process has its own memory and its own GIL.
+///
+/// ```
+/// use parlab_core::prelude::*;
+/// # fn main() -> parlab_core::Result<()> {
+/// fn square(x: u64) -> u64 { x * x }
+///
+/// let pool = ProcessPool::new(2)?;
+/// assert_eq!(pool.map(square, 0..5)?, [0, 1, 4, 9, 16]);
+/// // A non-capturing closure coerces to a function pointer too.
+/// assert_eq!(pool.submit(|s: String| s.len(), "four".to_string())?.result()?, 4);
+/// # Ok(()) }
+/// ```
+///
+/// A capturing closure cannot be sent to another process — it does not compile,
+/// as a lambda cannot be pickled in Python:
+///
+/// ```compile_fail
+/// use parlab_core::prelude::*;
+/// let pool = ProcessPool::new(2).unwrap();
+/// let offset = 10;
+/// pool.map(move |x: u64| x + offset, 0..5); // error: expected fn pointer, found closure
+/// ```
+pub struct ProcessPool {
+    pool: Pool,
+}
+
+impl ProcessPool {
+    /// A pool of `workers` processes, started with `fork` at the first submit.
+    pub fn new(workers: usize) -> Result<Self> {
+        Ok(ProcessPool { pool: Pool::new(workers, 1, ExecutorKind::Processes)? })
+    }
+
+    fn label(&self) -> String {
+        format!("ProcessPool({}{})", self.pool.core.workers, self.pool.gil_label())
+    }
+}
+
+pool_api!(ProcessPool);
+
+/// P worker processes with T threads each: processes for CPU parallelism,
+/// threads inside them for waiting work. Each process has one GIL for its threads.
+///
+/// ```
+/// use parlab_core::prelude::*;
+/// # fn main() -> parlab_core::Result<()> {
+/// # parlab_core::workload::set_scale(0.02)?;
+/// let pool = HybridPool::new(2, 3)?.gil(true);
+/// let (_, run) = pool.run(delayed_return_for, (0..6).map(|i| (i, 1.0)))?;
+/// assert_eq!(run.lanes().len(), 6); // 2 processes × 3 threads
+/// # Ok(()) }
+/// ```
+pub struct HybridPool {
+    pool: Pool,
+}
+
+impl HybridPool {
+    /// `processes` worker processes with `threads` threads each.
+    pub fn new(processes: usize, threads: usize) -> Result<Self> {
+        Ok(HybridPool { pool: Pool::new(processes, threads, ExecutorKind::Hybrid)? })
+    }
+
+    fn label(&self) -> String {
+        format!("Hybrid({}×{}{})", self.pool.core.workers, self.pool.core.threads, self.pool.gil_label())
+    }
+}
+
+pool_api!(HybridPool);

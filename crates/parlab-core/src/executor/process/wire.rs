@@ -1,0 +1,264 @@
+//! The bytes a pool and its worker processes exchange over their socket.
+//!
+//! Invariant: every message is one frame — a little-endian `u32` length, then
+//! that many bytes — written with a single `send` call under the sender's lock,
+//! so frames from different threads never interleave. A clean end of stream
+//! between frames means the other side closed on purpose.
+//!
+//! Task arguments and results are already serde-encoded (postcard) by the
+//! generic code that knows their types; this layer only moves byte strings.
+
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+
+/// One batch of items (a chunk) for a worker to run with one function.
+#[derive(Debug)]
+pub(crate) struct JobMsg {
+    pub id: u64,
+    /// Address (fork) or offset from the executable's base (spawn) of the trampoline.
+    pub tramp: u64,
+    /// Address or offset of the task function.
+    pub func: u64,
+    /// Run the items holding the worker process's simulated GIL.
+    pub gil: bool,
+    /// The GIL's switch interval, in nanoseconds.
+    pub interval_ns: u64,
+    /// `(task index, postcard-encoded argument)`.
+    pub items: Vec<(u64, Vec<u8>)>,
+}
+
+/// How an item ended, as the trampoline reports it.
+pub(crate) const STATUS_OK: u8 = 0;
+pub(crate) const STATUS_PANICKED: u8 = 1;
+pub(crate) const STATUS_SERDE: u8 = 2;
+
+/// One item's result and timing, measured in the worker.
+#[derive(Debug)]
+pub(crate) struct ItemOutcome {
+    pub index: u64,
+    pub thread: u32,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub cpu_ns: Option<u64>,
+    pub status: u8,
+    /// The encoded result, or the panic / serde message as UTF-8.
+    pub bytes: Vec<u8>,
+}
+
+/// A finished job.
+#[derive(Debug)]
+pub(crate) struct DoneMsg {
+    pub id: u64,
+    pub items: Vec<ItemOutcome>,
+}
+
+/// Largest frame accepted (guards against reading garbage as a length).
+const MAX_FRAME: usize = u32::MAX as usize;
+
+struct Enc(Vec<u8>);
+
+impl Enc {
+    fn with_capacity(n: usize) -> Self {
+        let mut v = Vec::with_capacity(n + 4);
+        v.extend_from_slice(&[0; 4]);
+        Enc(v)
+    }
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
+    fn finish(mut self) -> io::Result<Vec<u8>> {
+        let len = self.0.len() - 4;
+        if len > MAX_FRAME {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "message larger than 4 GiB"));
+        }
+        self.0[..4].copy_from_slice(&(len as u32).to_le_bytes());
+        Ok(self.0)
+    }
+}
+
+struct Dec<'a>(&'a [u8]);
+
+impl Dec<'_> {
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        if self.0.len() < n {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated message"));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+    fn u8(&mut self) -> io::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> io::Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> io::Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    fn bytes(&mut self) -> io::Result<Vec<u8>> {
+        let n = self.u64()? as usize;
+        Ok(self.take(n)?.to_vec())
+    }
+}
+
+/// Encode a job as one frame.
+pub(crate) fn encode_job(job: &JobMsg) -> io::Result<Vec<u8>> {
+    let payload: usize = job.items.iter().map(|(_, b)| b.len() + 16).sum();
+    let mut e = Enc::with_capacity(payload + 48);
+    e.u64(job.id);
+    e.u64(job.tramp);
+    e.u64(job.func);
+    e.u8(job.gil as u8);
+    e.u64(job.interval_ns);
+    e.u32(job.items.len() as u32);
+    for (index, arg) in &job.items {
+        e.u64(*index);
+        e.bytes(arg);
+    }
+    e.finish()
+}
+
+/// Encode a finished job as one frame.
+pub(crate) fn encode_done(done: &DoneMsg) -> io::Result<Vec<u8>> {
+    let payload: usize = done.items.iter().map(|i| i.bytes.len() + 48).sum();
+    let mut e = Enc::with_capacity(payload + 12);
+    e.u64(done.id);
+    e.u32(done.items.len() as u32);
+    for item in &done.items {
+        e.u64(item.index);
+        e.u32(item.thread);
+        e.u64(item.start_ns);
+        e.u64(item.end_ns);
+        e.u64(item.cpu_ns.unwrap_or(u64::MAX));
+        e.u8(item.status);
+        e.bytes(&item.bytes);
+    }
+    e.finish()
+}
+
+/// Read one frame; `Ok(None)` on a clean end of stream.
+fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut len[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut buf = vec![0u8; u32::from_le_bytes(len) as usize];
+    r.read_exact(&mut buf)?;
+    Ok(Some(buf))
+}
+
+/// Read the next job; `Ok(None)` when the pool closed the socket.
+pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
+    let Some(buf) = read_frame(r)? else { return Ok(None) };
+    let mut d = Dec(&buf);
+    let (id, tramp, func) = (d.u64()?, d.u64()?, d.u64()?);
+    let gil = d.u8()? != 0;
+    let interval_ns = d.u64()?;
+    let n = d.u32()? as usize;
+    let mut items = Vec::with_capacity(n);
+    for _ in 0..n {
+        items.push((d.u64()?, d.bytes()?));
+    }
+    Ok(Some(JobMsg { id, tramp, func, gil, interval_ns, items }))
+}
+
+/// Read the next finished job; `Ok(None)` when the worker closed the socket.
+pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
+    let Some(buf) = read_frame(r)? else { return Ok(None) };
+    let mut d = Dec(&buf);
+    let id = d.u64()?;
+    let n = d.u32()? as usize;
+    let mut items = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (index, thread, start_ns, end_ns) = (d.u64()?, d.u32()?, d.u64()?, d.u64()?);
+        let cpu = d.u64()?;
+        items.push(ItemOutcome {
+            index,
+            thread,
+            start_ns,
+            end_ns,
+            cpu_ns: (cpu != u64::MAX).then_some(cpu),
+            status: d.u8()?,
+            bytes: d.bytes()?,
+        });
+    }
+    Ok(Some(DoneMsg { id, items }))
+}
+
+/// Send a whole frame. Uses `MSG_NOSIGNAL` so a dead peer is an error value,
+/// not a SIGPIPE that kills the host (a notebook kernel may not ignore it).
+pub(crate) fn send_frame(sock: &impl AsRawFd, mut frame: &[u8]) -> io::Result<()> {
+    while !frame.is_empty() {
+        // SAFETY: the pointer and length describe `frame`, a live slice.
+        let n = unsafe {
+            libc::send(sock.as_raw_fd(), frame.as_ptr().cast(), frame.len(), libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        frame = &frame[n as usize..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let job = JobMsg {
+            id: 7,
+            tramp: 1,
+            func: 2,
+            gil: true,
+            interval_ns: 5_000_000,
+            items: vec![(0, vec![1, 2, 3]), (1, vec![])],
+        };
+        let frame = encode_job(&job).unwrap();
+        let back = read_job(&mut &frame[..]).unwrap().unwrap();
+        assert_eq!((back.id, back.tramp, back.func, back.gil), (7, 1, 2, true));
+        assert_eq!(back.items, job.items);
+
+        let done = DoneMsg {
+            id: 7,
+            items: vec![ItemOutcome {
+                index: 3,
+                thread: 1,
+                start_ns: 10,
+                end_ns: 20,
+                cpu_ns: None,
+                status: STATUS_PANICKED,
+                bytes: b"boom".to_vec(),
+            }],
+        };
+        let frame = encode_done(&done).unwrap();
+        let back = read_done(&mut &frame[..]).unwrap().unwrap();
+        assert_eq!(back.items[0].bytes, b"boom");
+        assert_eq!(back.items[0].cpu_ns, None);
+        assert!(read_done(&mut &[][..]).unwrap().is_none());
+        assert!(read_done(&mut &frame[..frame.len() - 1]).is_err());
+    }
+}

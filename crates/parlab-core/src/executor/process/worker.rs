@@ -1,0 +1,220 @@
+//! The life of a worker process: how it starts (fork or spawn), what it
+//! runs, and how it ends.
+//!
+//! Invariant: a worker never returns into its parent's code. It reads jobs
+//! until its socket closes, then leaves with `_exit`, so a worker forked from
+//! a notebook kernel can never re-enter the kernel's loop or run its atexit
+//! handlers. It never reads the inherited stdin, and it holds no descriptor of
+//! its parent's but stdout, stderr and its own socket.
+
+use std::io::{BufReader, Write};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::clock::{now_ns, thread_cpu_ns};
+use crate::error::{Error, Result};
+use crate::executor::process::wire::{self, DoneMsg, ItemOutcome, JobMsg};
+use crate::gil::{Gil, ThreadGil};
+use crate::record::lock;
+use crate::runtime;
+
+/// How the pool calls a task inside a worker: decode the argument, call the
+/// function, encode the result. Monomorphised by the submitting code.
+pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8]) -> (u8, Vec<u8>);
+
+/// Environment variable that tells a re-executed program it is a worker.
+pub(crate) const WORKER_ENV: &str = "PARLAB_WORKER";
+const SCALE_ENV: &str = "PARLAB_SCALE";
+const SEED_ENV: &str = "PARLAB_SEED";
+
+/// What a worker needs to know about itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WorkerSpec {
+    pub threads: usize,
+    pub interval: Duration,
+}
+
+/// Fork a worker. Returns its pid and the parent's end of its socket.
+pub(crate) fn fork(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
+    let (parent, child) = UnixStream::pair()?;
+    runtime::shared(); // the child must inherit the process-wide block, not make its own
+    let _ = std::io::stdout().flush(); // or buffered text would print twice
+    let _ = std::io::stderr().flush();
+    // SAFETY: the child only runs `child_main`, which never returns.
+    match unsafe { libc::fork() } {
+        -1 => Err(Error::last_os("fork")),
+        0 => {
+            let fd = child.as_raw_fd();
+            std::mem::forget(parent); // closed below with every other inherited descriptor
+            std::mem::forget(child);
+            child_main(fd, spec, None)
+        }
+        pid => Ok((pid, parent)),
+    }
+}
+
+/// Re-execute this program as a worker (the `Spawn` start method).
+pub(crate) fn spawn(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
+    let exe = std::env::current_exe()?;
+    let (parent, child) = UnixStream::pair()?;
+    let fd = child.as_raw_fd();
+    let mut cmd = Command::new(exe);
+    cmd.env(WORKER_ENV, format!("{fd},{},{}", spec.threads, spec.interval.as_nanos()))
+        .env(SCALE_ENV, runtime::scale().to_string())
+        .env_remove(runtime::ENV_VAR)
+        .env_remove("EVCXR_IS_RUNTIME")
+        .stdin(Stdio::null());
+    match runtime::seed() {
+        Some(seed) => cmd.env(SEED_ENV, seed.to_string()),
+        None => cmd.env_remove(SEED_ENV),
+    };
+    // SAFETY: only async-signal-safe fcntl between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child_proc = cmd.spawn()?;
+    drop(child);
+    Ok((child_proc.id() as libc::pid_t, parent))
+}
+
+/// Called by `init()`: if this process was spawned as a worker, serve and exit.
+pub(crate) fn serve_if_spawned() {
+    let Ok(spec) = std::env::var(WORKER_ENV) else { return };
+    let mut parts = spec.split(',').map(|p| p.parse::<u64>().ok());
+    let (Some(Some(fd)), Some(Some(threads)), Some(Some(interval))) = (parts.next(), parts.next(), parts.next())
+    else {
+        eprintln!("parlab: malformed {WORKER_ENV}={spec:?}; exiting");
+        std::process::exit(2);
+    };
+    if let Some(scale) = std::env::var(SCALE_ENV).ok().and_then(|s| s.parse::<f64>().ok()) {
+        runtime::set_scale(scale);
+    }
+    runtime::set_seed(std::env::var(SEED_ENV).ok().and_then(|s| s.parse().ok()));
+    // SAFETY: single-threaded start of a fresh process.
+    unsafe { libc::unsetenv(c"PARLAB_WORKER".as_ptr()) };
+    let base = super::loaded::own_base();
+    let spec = WorkerSpec { threads: threads as usize, interval: Duration::from_nanos(interval) };
+    child_main(fd as RawFd, spec, Some(base.unwrap_or(0)))
+}
+
+/// Everything a worker does. `base` is the executable's base address when
+/// addresses arrive as offsets (spawn), `None` when they are absolute (fork).
+fn child_main(fd: RawFd, spec: WorkerSpec, base: Option<usize>) -> ! {
+    isolate(fd);
+    runtime::adopt_after_fork();
+    runtime::mark_worker();
+    // SAFETY: `fd` is our end of the socket, owned by nobody else now.
+    let sock = unsafe { UnixStream::from_raw_fd(fd) };
+    serve(sock, spec, base.unwrap_or(0))
+}
+
+/// Drop every inherited descriptor but stdout, stderr and the socket, and
+/// point stdin at /dev/null (in a notebook, stdin carries the kernel's commands).
+fn isolate(keep: RawFd) {
+    // SAFETY: plain descriptor syscalls in a single-threaded child.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            if null != 0 {
+                libc::close(null);
+            }
+        }
+        let high = libc::c_uint::MAX;
+        let lo_ok = keep <= 3 || libc::syscall(libc::SYS_close_range, 3u32, (keep - 1) as u32, 0u32) == 0;
+        let hi_ok = libc::syscall(libc::SYS_close_range, (keep + 1) as u32, high, 0u32) == 0;
+        if !(lo_ok && hi_ok) {
+            // Kernels before 5.9 lack close_range: close what /proc lists.
+            if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+                let fds: Vec<RawFd> =
+                    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+                for fd in fds {
+                    if fd > 2 && fd != keep {
+                        libc::close(fd);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Run jobs from the socket on `spec.threads` threads until the socket closes.
+fn serve(sock: UnixStream, spec: WorkerSpec, base: usize) -> ! {
+    let gil = Gil::new(spec.interval);
+    let writer = Arc::new(Mutex::new(match sock.try_clone() {
+        Ok(w) => w,
+        Err(_) => leave(1),
+    }));
+    let (tx, rx) = crossbeam_channel::unbounded::<JobMsg>();
+    for thread in 0..spec.threads {
+        let (rx, gil, writer) = (rx.clone(), Arc::clone(&gil), Arc::clone(&writer));
+        let started = std::thread::Builder::new().name(format!("parlab-worker-{thread}")).spawn(move || {
+            ThreadGil::publish_for_thread(&gil);
+            for job in rx {
+                gil.set_interval(Duration::from_nanos(job.interval_ns));
+                let done = run_job(job, thread as u32, base);
+                let sent = wire::encode_done(&done).and_then(|frame| wire::send_frame(&*lock(&writer), &frame));
+                if sent.is_err() {
+                    leave(0); // the pool is gone
+                }
+            }
+        });
+        if started.is_err() {
+            leave(1);
+        }
+    }
+    let mut reader = BufReader::with_capacity(1 << 16, sock);
+    while let Ok(Some(job)) = wire::read_job(&mut reader) {
+        if tx.send(job).is_err() {
+            break;
+        }
+    }
+    // The pool closed our socket: it is shutting down (we are idle) or it died.
+    leave(0)
+}
+
+fn run_job(job: JobMsg, thread: u32, base: usize) -> DoneMsg {
+    // SAFETY: the pool only sends addresses of a `Trampoline` and of the
+    // matching `fn(A) -> R`, checked to be mapped in this process.
+    let tramp: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(base + job.tramp as usize) };
+    let func = base + job.func as usize;
+    let mut items = Vec::with_capacity(job.items.len());
+    for (index, arg) in job.items {
+        let call = || {
+            let cpu0 = thread_cpu_ns();
+            let start_ns = now_ns();
+            // SAFETY: see above.
+            let (status, bytes) = unsafe { tramp(func, &arg) };
+            let end_ns = now_ns();
+            let cpu_ns = cpu0.zip(thread_cpu_ns()).map(|(a, b)| b.saturating_sub(a));
+            ItemOutcome { index, thread, start_ns, end_ns, cpu_ns, status, bytes }
+        };
+        let outcome = if job.gil {
+            ThreadGil::with_current(|slot| match slot {
+                Some(slot) => slot.hold(call),
+                None => call(),
+            })
+        } else {
+            call()
+        };
+        items.push(outcome);
+    }
+    DoneMsg { id: job.id, items }
+}
+
+/// End the worker process now, without unwinding into the parent's code.
+fn leave(code: i32) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process; nothing after it runs.
+    unsafe { libc::_exit(code) }
+}

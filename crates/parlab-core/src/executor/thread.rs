@@ -1,0 +1,293 @@
+//! A pool of threads in this process, built on rayon.
+//!
+//! Invariant: every submitted job is handed to rayon exactly once and
+//! accounted for in `outstanding` until it has completed its future, so
+//! `shutdown(wait = true)` returns exactly when no job is left. rayon itself is
+//! only touched through `spawn`, a closure built by the copy of this crate that
+//! created the pool (see the module docs of `executor`).
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::executor::future::Slot;
+use crate::executor::local::run_item;
+use crate::executor::{Arg, Executor, Future, Output, chunks, collect_chunks, label};
+use crate::gil::{DEFAULT_SWITCH_INTERVAL, Gil, ThreadGil};
+use crate::record::{ExecutorKind, Journal, Lane, Run, lock};
+
+/// A job as the pool runs it: told which lane it is on.
+type Job = Box<dyn FnOnce(Lane) + Send>;
+
+/// A fixed number of threads sharing one queue (Python's `ThreadPoolExecutor`).
+///
+/// With [`ThreadPool::gil`] on, the threads share one simulated GIL, like the
+/// threads of a CPython process; with it off (the default) they run truly in
+/// parallel, like Python's free-threaded build.
+///
+/// ```
+/// use parlab_core::prelude::*;
+/// # fn main() -> parlab_core::Result<()> {
+/// let pool = ThreadPool::new(4)?;
+/// let offset = 10; // threads may borrow nothing, but may capture by move
+/// let out = pool.map(move |x: u64| x + offset, 0..4)?;
+/// assert_eq!(out, [10, 11, 12, 13]);
+/// # Ok(()) }
+/// ```
+pub struct ThreadPool {
+    shared: Arc<Shared>,
+    spawn: Box<dyn Fn(Job) + Send + Sync>,
+    workers: usize,
+}
+
+struct Shared {
+    journal: Journal,
+    gil: Arc<Gil>,
+    gil_on: AtomicBool,
+    shut: AtomicBool,
+    cancel_pending: AtomicBool,
+    outstanding: Mutex<usize>,
+    idle: Condvar,
+}
+
+impl ThreadPool {
+    /// A pool of `workers` threads, GIL off.
+    pub fn new(workers: usize) -> Result<Self> {
+        if workers == 0 {
+            return Err(Error::ZeroWorkers);
+        }
+        let gil = Gil::new(DEFAULT_SWITCH_INTERVAL);
+        let shared = Arc::new(Shared {
+            journal: Journal::default(),
+            gil: Arc::clone(&gil),
+            gil_on: AtomicBool::new(false),
+            shut: AtomicBool::new(false),
+            cancel_pending: AtomicBool::new(false),
+            outstanding: Mutex::new(0),
+            idle: Condvar::new(),
+        });
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("parlab-thread-{i}"))
+            .start_handler(move |_| ThreadGil::publish_for_thread(&gil))
+            .exit_handler(|_| ThreadGil::retire_for_thread())
+            // Tasks catch their own panics; this only guards the pool's own code.
+            .panic_handler(|_| {})
+            .build()
+            .map_err(|e| Error::Os(format!("could not start threads: {e}")))?;
+        let for_jobs = Arc::clone(&shared);
+        let spawn = Box::new(move |job: Job| {
+            let shared = Arc::clone(&for_jobs);
+            pool.spawn_fifo(move || {
+                let lane = Lane {
+                    worker: 0,
+                    thread: rayon::current_thread_index().unwrap_or(0),
+                    pid: std::process::id(),
+                };
+                if shared.gil_on.load(Ordering::Acquire) {
+                    ThreadGil::with_current(|slot| match slot {
+                        Some(slot) => slot.hold(|| job(lane)),
+                        None => job(lane),
+                    });
+                } else {
+                    job(lane);
+                }
+                shared.finish_one();
+            });
+        });
+        Ok(ThreadPool { shared, spawn, workers })
+    }
+
+    /// Turn the simulated GIL on or off for tasks started from now on.
+    pub fn gil(self, on: bool) -> Self {
+        self.shared.gil_on.store(on, Ordering::Release);
+        self
+    }
+
+    /// Set how long a thread may hold the GIL while another waits (default 5 ms).
+    pub fn switch_interval(self, interval: Duration) -> Self {
+        self.shared.gil.set_interval(interval);
+        self
+    }
+
+    /// How many times the GIL made a running thread yield to a waiting one.
+    pub fn gil_switches(&self) -> u64 {
+        self.shared.gil.forced_switches()
+    }
+
+    /// Schedule `f(arg)`; `f` may be any `FnOnce` closure, capturing or not.
+    pub fn submit<A, R, F>(&self, f: F, arg: A) -> Result<Future<R>>
+    where
+        A: Debug + Send + 'static,
+        R: Send + 'static,
+        F: FnOnce(A) -> R + Send + 'static,
+    {
+        self.open()?;
+        let index = self.shared.journal.reserve(1);
+        let label = label(&arg);
+        let slot = Slot::new();
+        let job_slot = Arc::clone(&slot);
+        let shared = Arc::clone(&self.shared);
+        self.start(Box::new(move |lane| {
+            if shared.cancel_pending.load(Ordering::Acquire) {
+                Future::new(Arc::clone(&job_slot)).cancel();
+            }
+            if job_slot.try_start() {
+                job_slot.complete(run_item(f, arg, index, label, lane, &shared.journal));
+            }
+        }));
+        Ok(Future::new(slot))
+    }
+
+    /// Apply `f` to every argument, `chunksize` arguments per job; results in order.
+    pub fn map_chunked<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>, chunksize: usize) -> Result<Vec<R>>
+    where
+        A: Debug + Send + 'static,
+        R: Send + 'static,
+        F: Fn(A) -> R + Send + Sync + 'static,
+    {
+        self.open()?;
+        let f = Arc::new(f);
+        let mut futures = Vec::new();
+        for chunk in chunks(args, chunksize)? {
+            let first = self.shared.journal.reserve(chunk.len());
+            let slot: Arc<Slot<Vec<Result<R>>>> = Slot::new();
+            let (job_slot, shared, f) = (Arc::clone(&slot), Arc::clone(&self.shared), Arc::clone(&f));
+            self.start(Box::new(move |lane| {
+                if shared.cancel_pending.load(Ordering::Acquire) {
+                    Future::new(Arc::clone(&job_slot)).cancel();
+                }
+                if job_slot.try_start() {
+                    let out = chunk
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, arg)| {
+                            let label = label(&arg);
+                            run_item(&*f, arg, first + i, label, lane, &shared.journal)
+                        })
+                        .collect();
+                    job_slot.complete(Ok(out));
+                }
+            }));
+            futures.push(Future::new(slot));
+        }
+        collect_chunks(futures)
+    }
+
+    /// [`ThreadPool::map_chunked`] with one argument per job.
+    pub fn map<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>) -> Result<Vec<R>>
+    where
+        A: Debug + Send + 'static,
+        R: Send + 'static,
+        F: Fn(A) -> R + Send + Sync + 'static,
+    {
+        self.map_chunked(f, args, 1)
+    }
+
+    /// Map and return the recorded [`Run`] too.
+    pub fn run<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>) -> Result<(Vec<R>, Run)>
+    where
+        A: Debug + Send + 'static,
+        R: Send + 'static,
+        F: Fn(A) -> R + Send + Sync + 'static,
+    {
+        self.take_run(); // start a fresh run: drop records nobody took
+        let out = self.map(f, args);
+        let run = self.take_run();
+        out.map(|values| (values, run))
+    }
+
+    /// The tasks finished since the last call.
+    pub fn take_run(&self) -> Run {
+        self.shared.journal.take(self.name(), ExecutorKind::Threads, self.workers)
+    }
+
+    /// Stop accepting work; optionally cancel queued tasks and wait for the rest.
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        self.shared.shut.store(true, Ordering::Release);
+        if cancel_futures {
+            self.shared.cancel_pending.store(true, Ordering::Release);
+        }
+        if wait {
+            let mut n = lock(&self.shared.outstanding);
+            while *n > 0 {
+                n = self.shared.idle.wait(n).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+    }
+
+    /// Number of threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// `ThreadPool(4)` or `ThreadPool(4, GIL on)`.
+    pub fn name(&self) -> String {
+        if self.shared.gil_on.load(Ordering::Acquire) {
+            format!("ThreadPool({}, GIL on)", self.workers)
+        } else {
+            format!("ThreadPool({})", self.workers)
+        }
+    }
+
+    fn open(&self) -> Result<()> {
+        if self.shared.shut.load(Ordering::Acquire) { Err(Error::Shutdown) } else { Ok(()) }
+    }
+
+    fn start(&self, job: Job) {
+        *lock(&self.shared.outstanding) += 1;
+        (self.spawn)(job);
+    }
+}
+
+impl Shared {
+    fn finish_one(&self) {
+        let mut n = lock(&self.outstanding);
+        *n -= 1;
+        if *n == 0 {
+            self.idle.notify_all();
+        }
+    }
+}
+
+impl Drop for ThreadPool {
+    /// Refuse new work; queued tasks still run and complete their futures, and
+    /// rayon's threads exit once the queue is empty. Never blocks.
+    fn drop(&mut self) {
+        self.shutdown(false, false);
+    }
+}
+
+impl std::fmt::Debug for ThreadPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl Executor for ThreadPool {
+    fn submit<A: Arg, R: Output>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>> {
+        ThreadPool::submit(self, f, arg)
+    }
+    fn map_chunked<A: Arg, R: Output>(
+        &self,
+        f: fn(A) -> R,
+        args: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> Result<Vec<R>> {
+        ThreadPool::map_chunked(self, f, args, chunksize)
+    }
+    fn take_run(&self) -> Run {
+        ThreadPool::take_run(self)
+    }
+    fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        ThreadPool::shutdown(self, wait, cancel_futures)
+    }
+    fn workers(&self) -> usize {
+        self.workers
+    }
+    fn name(&self) -> String {
+        ThreadPool::name(self)
+    }
+}

@@ -1,0 +1,85 @@
+//! # parlab-core: see parallelism happen
+//!
+//! The machinery behind the parlab notebooks and lessons, one module per idea:
+//!
+//! - [`executor`] — four ways to run tasks behind one interface modelled on
+//!   Python's `concurrent.futures`: [`Sequential`](executor::Sequential),
+//!   [`ThreadPool`](executor::ThreadPool), [`ProcessPool`](executor::ProcessPool)
+//!   and [`HybridPool`](executor::HybridPool) (processes × threads), with
+//!   [`Future`](executor::Future), `map` with a chunk size,
+//!   [`as_completed`](executor::as_completed) and [`wait`](executor::wait).
+//! - [`gil`] — a simulated Global Interpreter Lock, so the same Rust threads can
+//!   behave like CPython's threads (GIL on) or the free-threaded build (GIL off).
+//! - [`workload`] — the seed's tasks: `delayed_return`, `long_factorize`,
+//!   `sum_square`, `cpu_task`, `is_prime`, `foo`, `boo`, and a time scale.
+//! - [`record`] — what every run leaves behind: which task ran on which worker,
+//!   when, for how long; reports, comparisons and Amdahl's law.
+//!
+//! ```
+//! use parlab_core::prelude::*;
+//! # fn main() -> parlab_core::Result<()> {
+//! workload::set_scale(0.01)?; // 14 × 2 s becomes 14 × 20 ms
+//! let tasks: Vec<(usize, f64)> = (0..14).map(|i| (i, 2.0)).collect();
+//! let (_, sequential) = Sequential::new().run(delayed_return_for, tasks.clone())?;
+//! let (_, threads) = ThreadPool::new(14)?.gil(true).run(delayed_return_for, tasks)?;
+//! // Sleeping releases the GIL, so 14 threads wait together: ~28 s vs ~2 s, scaled.
+//! assert!(sequential.wall > 5.0 * threads.wall);
+//! println!("{}", compare([&sequential, &threads]));
+//! # Ok(()) }
+//! ```
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+mod clock;
+pub mod error;
+pub mod executor;
+pub mod gil;
+pub mod record;
+mod runtime;
+pub mod workload;
+
+pub use error::{Error, Result};
+
+/// Set by [`init`]; the `Spawn` start method refuses to run without it.
+/// (A plain static is right here: `Spawn` is for compiled programs, not notebooks.)
+pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
+
+/// Call first thing in `main` of a program that uses the `Spawn` start method.
+///
+/// In a worker started by the pool, this never returns: it serves tasks and
+/// exits. In the program itself it returns at once. It is the Rust form of
+/// Python's `if __name__ == "__main__":` guard — without it, a re-executed
+/// worker would run your `main` again; with it missing, `Spawn` refuses to
+/// start workers ([`Error::NotInitialized`]) instead of starting them forever.
+///
+/// ```no_run
+/// use parlab_core::prelude::*;
+///
+/// fn square(x: u64) -> u64 { x * x }
+///
+/// fn main() -> parlab_core::Result<()> {
+///     parlab_core::init(); // workers stop here
+///     let pool = ProcessPool::new(2)?.start_method(StartMethod::Spawn);
+///     println!("{:?}", pool.map(square, 0..8)?);
+///     Ok(())
+/// }
+/// ```
+pub fn init() {
+    executor::process::worker::serve_if_spawned();
+    INIT_CALLED.store(true, Ordering::Release);
+}
+
+/// Everything a notebook or example needs, in one `use`.
+pub mod prelude {
+    pub use crate::error::{Error, Result};
+    pub use crate::executor::{
+        Executor, Future, HybridPool, ProcessPool, ReturnWhen, Sequential, StartMethod, ThreadPool, as_completed,
+        wait, wait_timeout,
+    };
+    pub use crate::record::{ExecutorKind, Lane, Report, Run, Sweep, TaskRecord, compare, timed};
+    pub use crate::workload::{
+        self, boo, burn_cpu, cpu_task, delayed_return, delayed_return_for, foo, is_prime, long_factorize,
+        long_factorize_from, sum_square,
+    };
+    pub use crate::{gil, init};
+}
