@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 /// Everything that can go wrong when submitting work or waiting for it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// Serialisable, so a process task may return `Result<T, Error>` itself.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum Error {
     /// A pool was asked for zero workers (or zero threads per process).
     #[error("a pool needs at least one worker, got 0")]

@@ -87,6 +87,14 @@ pub fn holding() -> bool {
     !slot.is_null() && unsafe { (*slot).held.load(Ordering::Relaxed) }
 }
 
+/// Nanoseconds the calling thread has spent waiting for its GIL so far
+/// (0 on threads without one). Task wrappers subtract two readings.
+pub(crate) fn waited_ns() -> u64 {
+    let slot = runtime::thread_value() as *const ThreadGil;
+    // SAFETY: as in `tick`.
+    if slot.is_null() { 0 } else { unsafe { (*slot).waited_ns.load(Ordering::Relaxed) } }
+}
+
 /// One process's GIL, shared by the task threads of one pool in that process.
 #[derive(Debug)]
 pub(crate) struct Gil {
@@ -137,14 +145,16 @@ impl Gil {
         self.forced_switches.load(Ordering::Relaxed)
     }
 
-    fn take(&self) {
+    /// Take the lock; returns the nanoseconds spent waiting for it.
+    fn take(&self) -> u64 {
         let mut st = lock(&self.state);
+        let mut waited = 0;
         if st.locked {
+            let since = crate::clock::now_ns();
             st.waiters += 1;
             while st.locked {
                 let seen = st.switch_number;
-                let (guard, wait) =
-                    self.released.wait_timeout(st, self.interval()).unwrap_or_else(|e| e.into_inner());
+                let (guard, wait) = self.released.wait_timeout(st, self.interval()).unwrap_or_else(|e| e.into_inner());
                 st = guard;
                 if wait.timed_out() && st.locked && st.switch_number == seen {
                     // Waited a whole interval with no switch: ask the holder to yield.
@@ -152,11 +162,13 @@ impl Gil {
                 }
             }
             st.waiters -= 1;
+            waited = crate::clock::now_ns().saturating_sub(since);
         }
         st.locked = true;
         st.switch_number += 1;
         self.drop_request.store(false, Ordering::Relaxed);
         self.switched.notify_all();
+        waited
     }
 
     fn drop_lock(&self) {
@@ -166,8 +178,10 @@ impl Gil {
         self.released.notify_one();
     }
 
-    /// A forced switch: drop the lock, wait until a waiter has taken it, take it back.
-    fn yield_to_waiter(&self) {
+    /// A forced switch: drop the lock, wait until a waiter has taken it, take
+    /// it back. Returns the nanoseconds spent without the lock.
+    fn yield_to_waiter(&self) -> u64 {
+        let since = crate::clock::now_ns();
         let mut st = lock(&self.state);
         st.locked = false;
         let seen = st.switch_number;
@@ -178,6 +192,7 @@ impl Gil {
         }
         drop(st);
         self.take();
+        crate::clock::now_ns().saturating_sub(since)
     }
 }
 
@@ -188,6 +203,8 @@ impl Gil {
 pub(crate) struct ThreadGil {
     drop_request: *const AtomicBool,
     held: AtomicBool,
+    /// Nanoseconds this thread has spent waiting for the GIL, ever.
+    waited_ns: AtomicU64,
     yield_now: unsafe extern "C" fn(*const ThreadGil),
     release: unsafe extern "C" fn(*const ThreadGil) -> bool,
     acquire: unsafe extern "C" fn(*const ThreadGil),
@@ -204,7 +221,7 @@ unsafe extern "C" fn slot_yield(slot: *const ThreadGil) {
     // SAFETY: called only with a live, published slot.
     let slot = unsafe { &*slot };
     if slot.held.load(Ordering::Relaxed) {
-        slot._owner.yield_to_waiter();
+        slot.waited_ns.fetch_add(slot._owner.yield_to_waiter(), Ordering::Relaxed);
     }
 }
 
@@ -222,7 +239,7 @@ unsafe extern "C" fn slot_acquire(slot: *const ThreadGil) {
     // SAFETY: as above.
     let slot = unsafe { &*slot };
     if !slot.held.load(Ordering::Relaxed) {
-        slot._owner.take();
+        slot.waited_ns.fetch_add(slot._owner.take(), Ordering::Relaxed);
         slot.held.store(true, Ordering::Relaxed);
     }
 }
@@ -234,6 +251,7 @@ impl ThreadGil {
         let slot = Box::new(ThreadGil {
             drop_request: &gil.drop_request,
             held: AtomicBool::new(false),
+            waited_ns: AtomicU64::new(0),
             yield_now: slot_yield,
             release: slot_release,
             acquire: slot_acquire,

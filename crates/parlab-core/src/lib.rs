@@ -30,12 +30,15 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub mod advisor;
 mod clock;
 pub mod error;
 pub mod executor;
 pub mod gil;
+pub mod graph;
 pub mod record;
 mod runtime;
+pub mod shm;
 pub mod workload;
 
 pub use error::{Error, Result};
@@ -71,12 +74,15 @@ pub fn init() {
 
 /// Everything a notebook or example needs, in one `use`.
 pub mod prelude {
+    pub use crate::advisor::{Advice, Advisor, Recommendation, Verdict, WorkloadClass, advise};
     pub use crate::error::{Error, Result};
     pub use crate::executor::{
-        Executor, Future, HybridPool, ProcessPool, ReturnWhen, Sequential, StartMethod, ThreadPool, as_completed,
-        wait, wait_timeout,
+        Executor, Future, HybridPool, Process, ProcessPool, ReturnWhen, Sequential, StartMethod, ThreadPool,
+        as_completed, wait, wait_timeout,
     };
+    pub use crate::graph::{BitGraph, Graph, PathDemo};
     pub use crate::record::{ExecutorKind, Lane, Report, Run, Sweep, TaskRecord, compare, timed};
+    pub use crate::shm::{MatrixHandle, SharedMatrix, SharedMemoryManager};
     pub use crate::workload::{
         self, boo, burn_cpu, cpu_task, delayed_return, delayed_return_for, foo, is_prime, long_factorize,
         long_factorize_from, sum_square,

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,9 @@ pub struct TaskRecord {
     pub end: f64,
     /// CPU seconds the task used, where the OS reports it.
     pub cpu: Option<f64>,
+    /// Seconds of the task's span spent waiting for the simulated GIL.
+    #[serde(default)]
+    pub gil_wait: f64,
     /// False if the task panicked or its worker died.
     pub ok: bool,
 }
@@ -71,6 +75,11 @@ impl TaskRecord {
     /// Seconds the task took from start to end.
     pub fn duration(&self) -> f64 {
         self.end - self.start
+    }
+
+    /// Seconds the task spent working: its span minus its waits for the GIL.
+    pub fn work(&self) -> f64 {
+        (self.duration() - self.gil_wait).max(0.0)
     }
 }
 
@@ -99,6 +108,16 @@ impl Run {
     /// Sum of every task's duration: what the run would take one task at a time.
     pub fn task_time(&self) -> f64 {
         self.tasks.iter().map(TaskRecord::duration).sum()
+    }
+
+    /// Sum of every task's work (span minus GIL waits).
+    pub fn work_time(&self) -> f64 {
+        self.tasks.iter().map(TaskRecord::work).sum()
+    }
+
+    /// Sum of every task's GIL waits.
+    pub fn gil_wait(&self) -> f64 {
+        self.tasks.iter().map(|t| t.gil_wait).sum()
     }
 
     /// Sum of every task's CPU time (tasks without a reading count as zero).
@@ -138,9 +157,19 @@ impl Report<'_> {
         self.run.task_time()
     }
 
-    /// Sum of task times over wall time: how many tasks were, on average, in progress.
+    /// Seconds of GIL waiting inside the tasks' spans.
+    pub fn gil_wait(&self) -> f64 {
+        self.run.gil_wait()
+    }
+
+    /// Estimated speedup: the tasks' work (spans minus GIL waits — what they
+    /// would take one after another) over the wall time.
+    ///
+    /// Tasks that compete for cores (more CPU-bound tasks than cores) stretch
+    /// without waiting for a GIL; only a sequential baseline measures that —
+    /// see [`compare`].
     pub fn speedup(&self) -> f64 {
-        if self.run.wall > 0.0 { self.task_time() / self.run.wall } else { 0.0 }
+        if self.run.wall > 0.0 { self.run.work_time() / self.run.wall } else { 0.0 }
     }
 
     /// Speedup per worker, between 0 and about 1.
@@ -158,13 +187,18 @@ impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let run = self.run;
         writeln!(f, "{} — {} tasks on {} workers", run.label, run.tasks.len(), run.workers)?;
-        writeln!(f, "{:>5}  {:<14} {:<8} {:>8} {:>8} {:>8} {:>8}", "task", "arg", "lane", "start s", "end s", "time s", "cpu s")?;
+        let gil = run.tasks.iter().any(|t| t.gil_wait > 0.0);
+        write!(
+            f,
+            "{:>5}  {:<14} {:<8} {:>8} {:>8} {:>8} {:>8}",
+            "task", "arg", "lane", "start s", "end s", "time s", "cpu s"
+        )?;
+        writeln!(f, "{}", if gil { "  GIL wait s" } else { "" })?;
         for t in &run.tasks {
             let cpu = t.cpu.map_or_else(|| "-".to_string(), |c| format!("{c:.3}"));
-            let flag = if t.ok { "" } else { "  failed" };
-            writeln!(
+            write!(
                 f,
-                "{:>5}  {:<14} {:<8} {:>8.3} {:>8.3} {:>8.3} {:>8}{flag}",
+                "{:>5}  {:<14} {:<8} {:>8.3} {:>8.3} {:>8.3} {:>8}",
                 t.index,
                 shorten(&t.arg, 14),
                 t.lane.label(run.kind),
@@ -173,10 +207,17 @@ impl fmt::Display for Report<'_> {
                 t.duration(),
                 cpu
             )?;
+            if gil {
+                write!(f, "  {:>10.3}", t.gil_wait)?;
+            }
+            writeln!(f, "{}", if t.ok { "" } else { "  failed" })?;
         }
         writeln!(f, "sum of task times {:>9.3} s", self.task_time())?;
+        if gil {
+            writeln!(f, "  of which GIL wait {:>7.3} s", self.gil_wait())?;
+        }
         writeln!(f, "wall time         {:>9.3} s", self.wall())?;
-        writeln!(f, "speedup           {:>9.2}x  (sum of task times / wall time)", self.speedup())?;
+        writeln!(f, "speedup           {:>9.2}x  (task time without GIL waits / wall time)", self.speedup())?;
         write!(f, "efficiency        {:>9.0}%  (speedup / {} workers)", self.efficiency() * 100.0, run.workers)
     }
 }
@@ -197,10 +238,7 @@ impl Comparison<'_> {
     /// `(label, wall seconds, speedup against the first run)` for each run.
     pub fn rows(&self) -> Vec<(String, f64, f64)> {
         let base = self.runs.first().map_or(0.0, |r| r.wall);
-        self.runs
-            .iter()
-            .map(|r| (r.label.clone(), r.wall, if r.wall > 0.0 { base / r.wall } else { 0.0 }))
-            .collect()
+        self.runs.iter().map(|r| (r.label.clone(), r.wall, if r.wall > 0.0 { base / r.wall } else { 0.0 })).collect()
     }
 
     /// Evcxr shows a comparison as its text table.
@@ -214,7 +252,7 @@ impl fmt::Display for Comparison<'_> {
         writeln!(f, "{:<32} {:>9}  speedup", "approach", "time")?;
         for (label, wall, speedup) in self.rows() {
             let bar = "█".repeat(speedup.round().clamp(1.0, 60.0) as usize);
-            writeln!(f, "{:<32} {:>8.2}s  {bar} {speedup:.1}x", shorten(&label, 32), wall)?;
+            writeln!(f, "{:<32} {:>9}  {bar} {speedup:.1}x", shorten(&label, 32), human_secs(wall))?;
         }
         Ok(())
     }
@@ -260,10 +298,7 @@ impl Sweep {
 
     /// `(workers, speedup against the baseline)` for each run.
     pub fn points(&self) -> Vec<(usize, f64)> {
-        self.runs
-            .iter()
-            .map(|r| (r.workers, if r.wall > 0.0 { self.baseline / r.wall } else { 0.0 }))
-            .collect()
+        self.runs.iter().map(|r| (r.workers, if r.wall > 0.0 { self.baseline / r.wall } else { 0.0 })).collect()
     }
 
     /// The Amdahl serial fraction that best fits the points.
@@ -320,6 +355,29 @@ pub fn fit_serial_fraction(points: &[(usize, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| (sxy / sxx).clamp(0.0, 1.0))
 }
 
+/// Seconds in the unit that keeps three significant figures: `28.1 s`,
+/// `2.01 s`, `12.3 ms`, `45 µs`.
+///
+/// ```
+/// use parlab_core::record::human_secs;
+/// assert_eq!(human_secs(28.09), "28.1 s");
+/// assert_eq!(human_secs(0.0123), "12.3 ms");
+/// ```
+pub fn human_secs(secs: f64) -> String {
+    let abs = secs.abs();
+    if abs >= 10.0 {
+        format!("{secs:.1} s")
+    } else if abs >= 1.0 {
+        format!("{secs:.2} s")
+    } else if abs >= 0.01 {
+        format!("{:.1} ms", secs * 1e3)
+    } else if abs >= 0.001 {
+        format!("{:.2} ms", secs * 1e3)
+    } else {
+        format!("{:.0} µs", secs * 1e6)
+    }
+}
+
 /// Shorten `s` to at most `max` characters, marking the cut with `…`.
 pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -370,45 +428,56 @@ pub(crate) struct RawTask {
     pub start_ns: u64,
     pub end_ns: u64,
     pub cpu_ns: Option<u64>,
+    pub gil_wait_ns: u64,
     pub ok: bool,
 }
 
 /// The running log an executor keeps; `take` turns it into a [`Run`].
-#[derive(Debug, Default)]
+///
+/// Submitting threads only touch atomics (`reserve`); finishing tasks send
+/// their records down a channel, so workers never queue on a lock. A `take` racing with submissions may split a batch between
+/// two runs, which is why `run` takes before and after its own batch.
+#[derive(Debug)]
 pub(crate) struct Journal {
-    inner: Mutex<JournalInner>,
+    /// Monotonic stamp of the first reservation since the last take; 0 = none yet.
+    batch_start: AtomicU64,
+    next_index: AtomicUsize,
+    finished: crossbeam_channel::Sender<RawTask>,
+    collected: crossbeam_channel::Receiver<RawTask>,
 }
 
-#[derive(Debug, Default)]
-struct JournalInner {
-    batch_start: Option<u64>,
-    next_index: usize,
-    tasks: Vec<RawTask>,
+impl Default for Journal {
+    fn default() -> Self {
+        let (finished, collected) = crossbeam_channel::unbounded();
+        Journal { batch_start: AtomicU64::new(0), next_index: AtomicUsize::new(0), finished, collected }
+    }
 }
 
 impl Journal {
     /// Reserve `n` consecutive task indices; the first reservation after a
     /// `take` marks the start of the next run.
     pub fn reserve(&self, n: usize) -> usize {
-        let mut j = lock(&self.inner);
-        j.batch_start.get_or_insert_with(clock::now_ns);
-        let first = j.next_index;
-        j.next_index += n;
-        first
+        if self.batch_start.load(Ordering::Relaxed) == 0 {
+            let _ = self.batch_start.compare_exchange(0, clock::now_ns().max(1), Ordering::AcqRel, Ordering::Relaxed);
+        }
+        self.next_index.fetch_add(n, Ordering::Relaxed)
     }
 
     /// Record finished tasks.
     pub fn extend(&self, tasks: impl IntoIterator<Item = RawTask>) {
-        lock(&self.inner).tasks.extend(tasks);
+        for task in tasks {
+            let _ = self.finished.send(task); // cannot fail: we hold the receiver
+        }
     }
 
     /// Everything recorded since the last `take`, as a run; starts a new run.
     pub fn take(&self, label: String, kind: ExecutorKind, workers: usize) -> Run {
-        let mut j = lock(&self.inner);
-        let start = j.batch_start.take().unwrap_or_else(clock::now_ns);
-        j.next_index = 0;
-        let mut raw = std::mem::take(&mut j.tasks);
-        drop(j);
+        let mut raw: Vec<RawTask> = self.collected.try_iter().collect();
+        let start = match self.batch_start.swap(0, Ordering::AcqRel) {
+            0 => clock::now_ns(),
+            stamp => stamp,
+        };
+        self.next_index.store(0, Ordering::Relaxed);
         raw.sort_by_key(|t| t.index);
         let tasks: Vec<TaskRecord> = raw
             .into_iter()
@@ -419,6 +488,7 @@ impl Journal {
                 start: clock::secs_between(start, t.start_ns),
                 end: clock::secs_between(start, t.end_ns),
                 cpu: t.cpu_ns.map(|c| c as f64 / 1e9),
+                gil_wait: t.gil_wait_ns as f64 / 1e9,
                 ok: t.ok,
             })
             .collect();

@@ -88,7 +88,7 @@ pub const FACTORIZE_BASE: u64 = 100_000_001;
 /// The seed's `long_factorize(offset)`: find the greatest proper factor of
 /// `base + offset` by counting down from half of it — deliberately slow,
 /// CPU-bound work. Returns `(value, factor, value / factor)`; a prime gives
-/// `(value, 1, value)`. `base` is [`FACTORIZE_BASE`] × the time scale.
+/// `(value, 1, value)`. `base` is [`FACTORIZE_BASE`] × the time scale, made odd.
 ///
 /// ```
 /// use parlab_core::workload::long_factorize_from;
@@ -96,7 +96,8 @@ pub const FACTORIZE_BASE: u64 = 100_000_001;
 /// assert_eq!(long_factorize_from((5, 100)), (105, 35, 3));
 /// ```
 pub fn long_factorize(offset: u64) -> (u64, u64, u64) {
-    let base = ((FACTORIZE_BASE as f64) * scale()).round().max(2.0) as u64;
+    // Odd, like the seed's base, so even offsets stay odd-valued and slow at every scale.
+    let base = ((FACTORIZE_BASE as f64) * scale()).round().max(3.0) as u64 | 1;
     long_factorize_from((offset, base))
 }
 

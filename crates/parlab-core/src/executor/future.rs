@@ -5,7 +5,7 @@
 //! becomes terminal, and every listener hears about it exactly once.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,9 @@ const CANCELLED: u8 = 3;
 /// Shared between a future and the executor that fulfils it.
 pub(crate) struct Slot<R> {
     state: AtomicU8,
+    /// Threads blocked in `wait_until` (changed under `value`'s lock), so
+    /// completing a future nobody waits on costs no wake-up system call.
+    sleepers: AtomicUsize,
     value: Mutex<Option<Result<R>>>,
     ready: Condvar,
     listeners: Mutex<Vec<(Sender<usize>, usize)>>,
@@ -31,6 +34,7 @@ impl<R> Slot<R> {
     pub fn new() -> Arc<Self> {
         Arc::new(Slot {
             state: AtomicU8::new(PENDING),
+            sleepers: AtomicUsize::new(0),
             value: Mutex::new(None),
             ready: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
@@ -50,8 +54,9 @@ impl<R> Slot<R> {
         }
         *value = Some(result);
         self.state.store(FINISHED, Ordering::Release);
+        let sleepers = self.sleepers.load(Ordering::Relaxed);
         drop(value);
-        self.wake();
+        self.wake(sleepers > 0);
     }
 
     fn cancel(&self) -> bool {
@@ -60,8 +65,9 @@ impl<R> Slot<R> {
             return self.state.load(Ordering::Acquire) == CANCELLED;
         }
         *value = Some(Err(Error::Cancelled));
+        let sleepers = self.sleepers.load(Ordering::Relaxed);
         drop(value);
-        self.wake();
+        self.wake(sleepers > 0);
         true
     }
 
@@ -69,8 +75,10 @@ impl<R> Slot<R> {
         matches!(self.state.load(Ordering::Acquire), FINISHED | CANCELLED)
     }
 
-    fn wake(&self) {
-        self.ready.notify_all();
+    fn wake(&self, sleepers: bool) {
+        if sleepers {
+            self.ready.notify_all();
+        }
         for (tx, id) in lock(&self.listeners).drain(..) {
             let _ = tx.send(id);
         }
@@ -87,8 +95,22 @@ impl<R> Slot<R> {
 
     /// Wait until terminal or until `deadline`; true if terminal.
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        // Tiny tasks finish within microseconds: look a few times before
+        // paying for a sleep and a wake-up (two system calls).
+        for spin in 0..64 {
+            if self.is_terminal() {
+                return true;
+            }
+            if spin < 48 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
         let mut value = lock(&self.value);
         while !self.is_terminal() {
+            self.sleepers.fetch_add(1, Ordering::Relaxed);
+            let _awake = Awake(&self.sleepers);
             match deadline {
                 None => value = self.ready.wait(value).unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
@@ -105,6 +127,15 @@ impl<R> Slot<R> {
 
     fn take(&self) -> Result<R> {
         lock(&self.value).take().unwrap_or(Err(Error::ResultTaken))
+    }
+}
+
+/// Decrements a sleeper count when a wait ends, however it ends.
+struct Awake<'a>(&'a AtomicUsize);
+
+impl Drop for Awake<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

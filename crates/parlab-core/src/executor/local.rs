@@ -5,7 +5,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::clock::{now_ns, thread_cpu_ns};
+use crate::clock::TaskClock;
 use crate::error::{Error, Result};
 use crate::executor::panic_message;
 use crate::record::{Journal, Lane, RawTask};
@@ -19,12 +19,12 @@ pub(crate) fn run_item<A, R>(
     lane: Lane,
     journal: &Journal,
 ) -> Result<R> {
-    let cpu0 = thread_cpu_ns();
-    let start_ns = now_ns();
+    let wait0 = crate::gil::waited_ns();
+    let clock = TaskClock::start();
     let out = catch_unwind(AssertUnwindSafe(|| f(arg))).map_err(|p| Error::Panicked(panic_message(p)));
-    let end_ns = now_ns();
-    let cpu_ns = cpu0.zip(thread_cpu_ns()).map(|(a, b)| b.saturating_sub(a));
-    journal.extend([RawTask { index, arg: label, lane, start_ns, end_ns, cpu_ns, ok: out.is_ok() }]);
+    let (start_ns, end_ns, cpu_ns) = clock.stop();
+    let gil_wait_ns = crate::gil::waited_ns() - wait0;
+    journal.extend([RawTask { index, arg: label, lane, start_ns, end_ns, cpu_ns, gil_wait_ns, ok: out.is_ok() }]);
     out
 }
 

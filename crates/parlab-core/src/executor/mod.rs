@@ -46,7 +46,7 @@ mod sequential;
 mod thread;
 
 pub use future::{AsCompleted, Future, ReturnWhen, Waited, as_completed, wait, wait_timeout};
-pub use process::{HybridPool, ProcessPool, StartMethod};
+pub use process::{HybridPool, Process, ProcessPool, StartMethod};
 pub use sequential::Sequential;
 pub use thread::ThreadPool;
 
@@ -136,26 +136,30 @@ pub(crate) fn chunks<A>(args: impl IntoIterator<Item = A>, chunksize: usize) -> 
 
 /// Wait for every chunk, then return all values or the first error in order.
 pub(crate) fn collect_chunks<R>(chunks: Vec<Future<Vec<Result<R>>>>) -> Result<Vec<R>> {
-    let mut values = Vec::new();
-    let mut first_err = None;
+    let (mut values, mut first_err) = (Vec::new(), None);
     for chunk in chunks {
-        match chunk.result() {
-            Ok(items) => {
-                for item in items {
-                    match item {
-                        Ok(v) => values.push(v),
-                        Err(e) => {
-                            first_err.get_or_insert(e);
-                        }
+        collect_chunk(chunk, &mut values, &mut first_err);
+    }
+    first_err.map_or(Ok(values), Err)
+}
+
+/// Wait for one chunk; append its values, remember the first error.
+pub(crate) fn collect_chunk<R>(chunk: Future<Vec<Result<R>>>, values: &mut Vec<R>, first_err: &mut Option<Error>) {
+    match chunk.result() {
+        Ok(items) => {
+            for item in items {
+                match item {
+                    Ok(v) => values.push(v),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
                     }
                 }
             }
-            Err(e) => {
-                first_err.get_or_insert(e);
-            }
+        }
+        Err(e) => {
+            first_err.get_or_insert(e);
         }
     }
-    first_err.map_or(Ok(values), Err)
 }
 
 /// Shortened `Debug` text used to label a task in its record.

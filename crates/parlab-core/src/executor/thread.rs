@@ -7,7 +7,7 @@
 //! created the pool (see the module docs of `executor`).
 
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -48,7 +48,9 @@ struct Shared {
     gil_on: AtomicBool,
     shut: AtomicBool,
     cancel_pending: AtomicBool,
-    outstanding: Mutex<usize>,
+    /// Jobs handed to rayon and not yet finished.
+    outstanding: AtomicUsize,
+    idle_lock: Mutex<()>,
     idle: Condvar,
 }
 
@@ -65,7 +67,8 @@ impl ThreadPool {
             gil_on: AtomicBool::new(false),
             shut: AtomicBool::new(false),
             cancel_pending: AtomicBool::new(false),
-            outstanding: Mutex::new(0),
+            outstanding: AtomicUsize::new(0),
+            idle_lock: Mutex::new(()),
             idle: Condvar::new(),
         });
         let pool = rayon::ThreadPoolBuilder::new()
@@ -78,14 +81,11 @@ impl ThreadPool {
             .build()
             .map_err(|e| Error::Os(format!("could not start threads: {e}")))?;
         let for_jobs = Arc::clone(&shared);
+        let pid = std::process::id(); // a system call each time; threads never change process
         let spawn = Box::new(move |job: Job| {
             let shared = Arc::clone(&for_jobs);
             pool.spawn_fifo(move || {
-                let lane = Lane {
-                    worker: 0,
-                    thread: rayon::current_thread_index().unwrap_or(0),
-                    pid: std::process::id(),
-                };
+                let lane = Lane { worker: 0, thread: rayon::current_thread_index().unwrap_or(0), pid };
                 if shared.gil_on.load(Ordering::Acquire) {
                     ThreadGil::with_current(|slot| match slot {
                         Some(slot) => slot.hold(|| job(lane)),
@@ -211,9 +211,15 @@ impl ThreadPool {
             self.shared.cancel_pending.store(true, Ordering::Release);
         }
         if wait {
-            let mut n = lock(&self.shared.outstanding);
-            while *n > 0 {
-                n = self.shared.idle.wait(n).unwrap_or_else(|e| e.into_inner());
+            let mut guard = lock(&self.shared.idle_lock);
+            while self.shared.outstanding.load(Ordering::Acquire) > 0 {
+                // The timeout only guards against a wake-up lost between the load and the wait.
+                guard = self
+                    .shared
+                    .idle
+                    .wait_timeout(guard, Duration::from_millis(10))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
         }
     }
@@ -237,16 +243,15 @@ impl ThreadPool {
     }
 
     fn start(&self, job: Job) {
-        *lock(&self.shared.outstanding) += 1;
+        self.shared.outstanding.fetch_add(1, Ordering::AcqRel);
         (self.spawn)(job);
     }
 }
 
 impl Shared {
     fn finish_one(&self) {
-        let mut n = lock(&self.outstanding);
-        *n -= 1;
-        if *n == 0 {
+        if self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 && self.shut.load(Ordering::Acquire) {
+            let _guard = lock(&self.idle_lock);
             self.idle.notify_all();
         }
     }

@@ -8,7 +8,14 @@
 //! `fn(A) -> R`. With `Fork` they are absolute, and the pool re-forks its
 //! workers when a task's code was loaded after they were forked (a later
 //! notebook cell); with `Spawn` they are offsets into the executable.
+//!
+//! A forked worker inherits the parent's memory but closes every inherited
+//! file descriptor except stdout, stderr and its own socket. So an object a
+//! task reaches through inherited memory must not use its descriptor (nor
+//! close it on drop: the number may have been reused) — pass a handle the
+//! worker can open itself instead, as `shm::MatrixHandle` does.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,7 +23,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::executor::future::Slot;
-use crate::executor::{Arg, Executor, Future, Output, chunks, collect_chunks, label, panic_message};
+use crate::executor::{Arg, Executor, Future, Output, collect_chunk, label, panic_message};
 use crate::record::{ExecutorKind, Run};
 use crate::runtime;
 
@@ -25,8 +32,8 @@ mod pool;
 mod wire;
 pub(crate) mod worker;
 
-use pool::{Core, Job};
 pub use pool::StartMethod;
+use pool::{Core, Job};
 use wire::{ItemOutcome, STATUS_OK, STATUS_PANICKED, STATUS_SERDE};
 
 /// Decode the argument, call `func`, encode the result; catch a panic.
@@ -72,8 +79,7 @@ impl Pool {
         }
         if runtime::in_worker() {
             return Err(Error::Unsupported(
-                "a pool's worker process cannot start a process pool of its own (use a ThreadPool inside tasks)"
-                    .into(),
+                "a pool's worker process cannot start a process pool of its own (use a ThreadPool inside tasks)".into(),
             ));
         }
         Ok(Pool { core: Core::new(workers, threads, kind) })
@@ -96,7 +102,8 @@ impl Pool {
                 if !crate::INIT_CALLED.load(Ordering::Acquire) {
                     return Err(Error::NotInitialized);
                 }
-                let base = loaded::own_base().ok_or_else(|| Error::Unsupported("cannot locate the executable".into()))?;
+                let base =
+                    loaded::own_base().ok_or_else(|| Error::Unsupported("cannot locate the executable".into()))?;
                 if loaded::object_base(tramp) != Some(base) || loaded::object_base(func) != Some(base) {
                     return Err(Error::Unsupported(
                         "with Spawn, the task function must be compiled into the executable itself".into(),
@@ -139,8 +146,21 @@ impl Pool {
         if self.core.is_shut() {
             return Err(Error::Shutdown);
         }
-        let mut futures = Vec::new();
-        for chunk in chunks(args, chunksize)? {
+        if chunksize == 0 {
+            return Err(Error::ZeroChunksize);
+        }
+        // Encode lazily and keep a bounded window of chunks in flight, so a
+        // big argument (a matrix sent by copy) is held a few times, not once
+        // per task — Python's executor bounds its call queue the same way.
+        let window = 2 * self.core.workers * self.core.threads;
+        let mut pending: VecDeque<Future<Vec<Result<R>>>> = VecDeque::with_capacity(window);
+        let (mut values, mut first_err) = (Vec::new(), None);
+        let mut args = args.into_iter().peekable();
+        while args.peek().is_some() {
+            if pending.len() == window {
+                collect_chunk(pending.pop_front().expect("window is full"), &mut values, &mut first_err);
+            }
+            let chunk: Vec<A> = args.by_ref().take(chunksize).collect();
             let first = self.core.journal.reserve(chunk.len());
             let mut items = Vec::with_capacity(chunk.len());
             for (i, arg) in chunk.iter().enumerate() {
@@ -158,9 +178,12 @@ impl Pool {
                     target.complete(outcome.map(|items| items.into_iter().map(decode::<R>).collect()));
                 }),
             })?;
-            futures.push(Future::new(slot));
+            pending.push_back(Future::new(slot));
         }
-        collect_chunks(futures)
+        for chunk in pending {
+            collect_chunk(chunk, &mut values, &mut first_err);
+        }
+        first_err.map_or(Ok(values), Err)
     }
 
     fn take_run(&self, name: String) -> Run {
@@ -311,3 +334,55 @@ impl HybridPool {
 }
 
 pool_api!(HybridPool);
+
+/// One function call in its own process (Python's `multiprocessing.Process`):
+/// start it, do something else, then `join` it for its result.
+///
+/// ```
+/// use parlab_core::prelude::*;
+/// # fn main() -> parlab_core::Result<()> {
+/// # workload::set_scale(0.01)?;
+/// let start = std::time::Instant::now();
+/// let children: Vec<Process<()>> = (0..3).map(|_| Process::start(foo, ())).collect::<Result<_>>()?;
+/// for child in children {
+///     child.join()?; // all three slept at the same time
+/// }
+/// assert!(start.elapsed().as_secs_f64() < 3.0 * 0.01);
+/// # Ok(()) }
+/// ```
+pub struct Process<R> {
+    pool: ProcessPool,
+    result: Future<R>,
+}
+
+impl<R: Output> Process<R> {
+    /// Fork a process that runs `f(arg)`.
+    pub fn start<A: Arg>(f: fn(A) -> R, arg: A) -> Result<Self> {
+        let pool = ProcessPool::new(1)?;
+        let result = pool.submit(f, arg)?;
+        Ok(Process { pool, result })
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.pool.pids().first().copied()
+    }
+
+    /// True until the call has finished.
+    pub fn is_alive(&self) -> bool {
+        !self.result.done()
+    }
+
+    /// Wait for the call to finish and the process to end; return the call's result.
+    pub fn join(self) -> Result<R> {
+        let out = self.result.result();
+        self.pool.pool.core.shutdown(true, false);
+        out
+    }
+}
+
+impl<R> std::fmt::Debug for Process<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Process(pid {:?})", self.pool.pids().first())
+    }
+}

@@ -20,7 +20,7 @@ use crate::clock::now_ns;
 use crate::error::{Error, Result};
 use crate::executor::future::Control;
 use crate::executor::process::loaded::Loaded;
-use crate::executor::process::wire::{self, ItemOutcome, JobMsg};
+use crate::executor::process::wire::{self, ItemOutcome, JobHeader};
 use crate::executor::process::worker::{self, WorkerSpec};
 use crate::gil::DEFAULT_SWITCH_INTERVAL;
 use crate::record::{ExecutorKind, Journal, Lane, RawTask, lock};
@@ -233,20 +233,20 @@ impl Core {
                 continue; // cancelled while queued; its future already says so
             }
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            let msg = JobMsg {
+            let header = JobHeader {
                 id,
                 tramp: job.tramp as u64,
                 func: job.func as u64,
                 gil: self.gil_on.load(Ordering::Acquire),
                 interval_ns: self.interval_ns.load(Ordering::Acquire),
-                items: job.items.iter().map(|(i, _, arg)| (*i as u64, arg.clone())).collect(),
             };
+            let frame = wire::encode_job(&header, job.items.iter().map(|(i, _, arg)| (*i as u64, arg.as_slice())));
             let p = &mut st.procs[k];
             p.free -= 1;
             let labels = job.items.into_iter().map(|(i, label, _)| (i, label)).collect();
             p.inflight.insert(id, InFlight { labels, sent_ns: now_ns(), done: job.done });
             // A failed send means the worker is dying; its reader will fail the job.
-            let _ = wire::encode_job(&msg).and_then(|frame| wire::send_frame(&p.sock, &frame));
+            let _ = frame.and_then(|frame| wire::send_frame(&p.sock, &frame));
         }
         // Workers with nothing left to do after shutdown can go.
         if st.shut && st.queue.is_empty() {
@@ -270,17 +270,18 @@ impl Core {
             }
             self.pump(&mut st);
             drop(st);
-            if let Some(job) = job {
-                self.journal.extend(done.items.iter().zip(&job.labels).map(|(item, (index, label))| RawTask {
-                    index: *index,
-                    arg: label.clone(),
+            if let Some(InFlight { labels, done: finish, .. }) = job {
+                self.journal.extend(done.items.iter().zip(labels).map(|(item, (index, label))| RawTask {
+                    index,
+                    arg: label,
                     lane: Lane { worker: lane_worker, thread: item.thread as usize, pid: pid as u32 },
                     start_ns: item.start_ns,
                     end_ns: item.end_ns,
                     cpu_ns: item.cpu_ns,
+                    gil_wait_ns: item.gil_wait_ns,
                     ok: item.status == wire::STATUS_OK,
                 }));
-                (job.done)(Ok(done.items));
+                finish(Ok(done.items));
             }
         }
         let how = reap(pid);
@@ -320,6 +321,7 @@ impl Core {
                 start_ns: job.sent_ns,
                 end_ns: now,
                 cpu_ns: None,
+                gil_wait_ns: 0,
                 ok: false,
             }));
             let msg = format!("worker process {pid} {how} while running this task; the pool replaced it");

@@ -11,9 +11,9 @@
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 
-/// One batch of items (a chunk) for a worker to run with one function.
-#[derive(Debug)]
-pub(crate) struct JobMsg {
+/// What a job's frame says before its items.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct JobHeader {
     pub id: u64,
     /// Address (fork) or offset from the executable's base (spawn) of the trampoline.
     pub tramp: u64,
@@ -23,6 +23,12 @@ pub(crate) struct JobMsg {
     pub gil: bool,
     /// The GIL's switch interval, in nanoseconds.
     pub interval_ns: u64,
+}
+
+/// One batch of items (a chunk) for a worker to run with one function.
+#[derive(Debug)]
+pub(crate) struct JobMsg {
+    pub header: JobHeader,
     /// `(task index, postcard-encoded argument)`.
     pub items: Vec<(u64, Vec<u8>)>,
 }
@@ -40,6 +46,7 @@ pub(crate) struct ItemOutcome {
     pub start_ns: u64,
     pub end_ns: u64,
     pub cpu_ns: Option<u64>,
+    pub gil_wait_ns: u64,
     pub status: u8,
     /// The encoded result, or the panic / serde message as UTF-8.
     pub bytes: Vec<u8>,
@@ -112,18 +119,21 @@ impl Dec<'_> {
     }
 }
 
-/// Encode a job as one frame.
-pub(crate) fn encode_job(job: &JobMsg) -> io::Result<Vec<u8>> {
-    let payload: usize = job.items.iter().map(|(_, b)| b.len() + 16).sum();
+/// Encode a job as one frame; `items` are `(task index, encoded argument)`.
+pub(crate) fn encode_job<'a>(
+    h: &JobHeader,
+    items: impl ExactSizeIterator<Item = (u64, &'a [u8])> + Clone,
+) -> io::Result<Vec<u8>> {
+    let payload: usize = items.clone().map(|(_, b)| b.len() + 16).sum();
     let mut e = Enc::with_capacity(payload + 48);
-    e.u64(job.id);
-    e.u64(job.tramp);
-    e.u64(job.func);
-    e.u8(job.gil as u8);
-    e.u64(job.interval_ns);
-    e.u32(job.items.len() as u32);
-    for (index, arg) in &job.items {
-        e.u64(*index);
+    e.u64(h.id);
+    e.u64(h.tramp);
+    e.u64(h.func);
+    e.u8(h.gil as u8);
+    e.u64(h.interval_ns);
+    e.u32(items.len() as u32);
+    for (index, arg) in items {
+        e.u64(index);
         e.bytes(arg);
     }
     e.finish()
@@ -141,6 +151,7 @@ pub(crate) fn encode_done(done: &DoneMsg) -> io::Result<Vec<u8>> {
         e.u64(item.start_ns);
         e.u64(item.end_ns);
         e.u64(item.cpu_ns.unwrap_or(u64::MAX));
+        e.u64(item.gil_wait_ns);
         e.u8(item.status);
         e.bytes(&item.bytes);
     }
@@ -177,7 +188,7 @@ pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
     for _ in 0..n {
         items.push((d.u64()?, d.bytes()?));
     }
-    Ok(Some(JobMsg { id, tramp, func, gil, interval_ns, items }))
+    Ok(Some(JobMsg { header: JobHeader { id, tramp, func, gil, interval_ns }, items }))
 }
 
 /// Read the next finished job; `Ok(None)` when the worker closed the socket.
@@ -196,6 +207,7 @@ pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
             start_ns,
             end_ns,
             cpu_ns: (cpu != u64::MAX).then_some(cpu),
+            gil_wait_ns: d.u64()?,
             status: d.u8()?,
             bytes: d.bytes()?,
         });
@@ -208,9 +220,7 @@ pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
 pub(crate) fn send_frame(sock: &impl AsRawFd, mut frame: &[u8]) -> io::Result<()> {
     while !frame.is_empty() {
         // SAFETY: the pointer and length describe `frame`, a live slice.
-        let n = unsafe {
-            libc::send(sock.as_raw_fd(), frame.as_ptr().cast(), frame.len(), libc::MSG_NOSIGNAL)
-        };
+        let n = unsafe { libc::send(sock.as_raw_fd(), frame.as_ptr().cast(), frame.len(), libc::MSG_NOSIGNAL) };
         if n < 0 {
             let e = io::Error::last_os_error();
             if e.kind() == io::ErrorKind::Interrupted {
@@ -229,18 +239,12 @@ mod tests {
 
     #[test]
     fn frames_round_trip() {
-        let job = JobMsg {
-            id: 7,
-            tramp: 1,
-            func: 2,
-            gil: true,
-            interval_ns: 5_000_000,
-            items: vec![(0, vec![1, 2, 3]), (1, vec![])],
-        };
-        let frame = encode_job(&job).unwrap();
+        let header = JobHeader { id: 7, tramp: 1, func: 2, gil: true, interval_ns: 5_000_000 };
+        let items: Vec<(u64, Vec<u8>)> = vec![(0, vec![1, 2, 3]), (1, vec![])];
+        let frame = encode_job(&header, items.iter().map(|(i, b)| (*i, b.as_slice()))).unwrap();
         let back = read_job(&mut &frame[..]).unwrap().unwrap();
-        assert_eq!((back.id, back.tramp, back.func, back.gil), (7, 1, 2, true));
-        assert_eq!(back.items, job.items);
+        assert_eq!(back.header, header);
+        assert_eq!(back.items, items);
 
         let done = DoneMsg {
             id: 7,
@@ -250,6 +254,7 @@ mod tests {
                 start_ns: 10,
                 end_ns: 20,
                 cpu_ns: None,
+                gil_wait_ns: 5,
                 status: STATUS_PANICKED,
                 bytes: b"boom".to_vec(),
             }],
@@ -258,6 +263,7 @@ mod tests {
         let back = read_done(&mut &frame[..]).unwrap().unwrap();
         assert_eq!(back.items[0].bytes, b"boom");
         assert_eq!(back.items[0].cpu_ns, None);
+        assert_eq!(back.items[0].gil_wait_ns, 5);
         assert!(read_done(&mut &[][..]).unwrap().is_none());
         assert!(read_done(&mut &frame[..frame.len() - 1]).is_err());
     }

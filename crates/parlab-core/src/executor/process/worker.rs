@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::clock::{now_ns, thread_cpu_ns};
+use crate::clock::TaskClock;
 use crate::error::{Error, Result};
 use crate::executor::process::wire::{self, DoneMsg, ItemOutcome, JobMsg};
 use crate::gil::{Gil, ThreadGil};
@@ -90,8 +90,7 @@ pub(crate) fn spawn(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
 pub(crate) fn serve_if_spawned() {
     let Ok(spec) = std::env::var(WORKER_ENV) else { return };
     let mut parts = spec.split(',').map(|p| p.parse::<u64>().ok());
-    let (Some(Some(fd)), Some(Some(threads)), Some(Some(interval))) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(Some(fd)), Some(Some(threads)), Some(Some(interval))) = (parts.next(), parts.next(), parts.next()) else {
         eprintln!("parlab: malformed {WORKER_ENV}={spec:?}; exiting");
         std::process::exit(2);
     };
@@ -135,8 +134,7 @@ fn isolate(keep: RawFd) {
         if !(lo_ok && hi_ok) {
             // Kernels before 5.9 lack close_range: close what /proc lists.
             if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-                let fds: Vec<RawFd> =
-                    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+                let fds: Vec<RawFd> = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
                 for fd in fds {
                     if fd > 2 && fd != keep {
                         libc::close(fd);
@@ -148,57 +146,83 @@ fn isolate(keep: RawFd) {
 }
 
 /// Run jobs from the socket on `spec.threads` threads until the socket closes.
+///
+/// The threads take turns reading the socket (leader/follower), so a job goes
+/// straight from the socket to the thread that runs it, with no hand-off.
+/// A watchdog ends the worker if the parent dies while a task is running.
 fn serve(sock: UnixStream, spec: WorkerSpec, base: usize) -> ! {
-    let gil = Gil::new(spec.interval);
-    let writer = Arc::new(Mutex::new(match sock.try_clone() {
-        Ok(w) => w,
-        Err(_) => leave(1),
-    }));
-    let (tx, rx) = crossbeam_channel::unbounded::<JobMsg>();
-    for thread in 0..spec.threads {
-        let (rx, gil, writer) = (rx.clone(), Arc::clone(&gil), Arc::clone(&writer));
-        let started = std::thread::Builder::new().name(format!("parlab-worker-{thread}")).spawn(move || {
-            ThreadGil::publish_for_thread(&gil);
-            for job in rx {
-                gil.set_interval(Duration::from_nanos(job.interval_ns));
-                let done = run_job(job, thread as u32, base);
-                let sent = wire::encode_done(&done).and_then(|frame| wire::send_frame(&*lock(&writer), &frame));
-                if sent.is_err() {
-                    leave(0); // the pool is gone
-                }
+    let parent = std::os::unix::process::parent_id();
+    let watchdog = std::thread::Builder::new().name("parlab-watchdog".into()).spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            if std::os::unix::process::parent_id() != parent {
+                leave(0); // orphaned: the pool's process is gone
             }
-        });
-        if started.is_err() {
+        }
+    });
+    let (Ok(_), Ok(writer)) = (watchdog, sock.try_clone()) else { leave(1) };
+    let shared = Arc::new(Worker {
+        gil: Gil::new(spec.interval),
+        reader: Mutex::new(BufReader::with_capacity(1 << 16, sock)),
+        writer: Mutex::new(writer),
+        base,
+    });
+    for thread in 1..spec.threads {
+        let shared = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name(format!("parlab-worker-{thread}"))
+            .spawn(move || shared.work(thread as u32));
+        if spawned.is_err() {
             leave(1);
         }
     }
-    let mut reader = BufReader::with_capacity(1 << 16, sock);
-    while let Ok(Some(job)) = wire::read_job(&mut reader) {
-        if tx.send(job).is_err() {
-            break;
+    shared.work(0)
+}
+
+struct Worker {
+    gil: Arc<Gil>,
+    reader: Mutex<BufReader<UnixStream>>,
+    writer: Mutex<UnixStream>,
+    base: usize,
+}
+
+impl Worker {
+    fn work(&self, thread: u32) -> ! {
+        ThreadGil::publish_for_thread(&self.gil);
+        loop {
+            let job = match wire::read_job(&mut *lock(&self.reader)) {
+                Ok(Some(job)) => job,
+                // The pool closed our socket: it is shutting down (we are idle) or gone.
+                _ => leave(0),
+            };
+            self.gil.set_interval(Duration::from_nanos(job.header.interval_ns));
+            let done = run_job(job, thread, self.base);
+            let sent = wire::encode_done(&done).and_then(|frame| wire::send_frame(&*lock(&self.writer), &frame));
+            if sent.is_err() {
+                leave(0); // the pool is gone
+            }
         }
     }
-    // The pool closed our socket: it is shutting down (we are idle) or it died.
-    leave(0)
 }
 
 fn run_job(job: JobMsg, thread: u32, base: usize) -> DoneMsg {
     // SAFETY: the pool only sends addresses of a `Trampoline` and of the
     // matching `fn(A) -> R`, checked to be mapped in this process.
-    let tramp: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(base + job.tramp as usize) };
-    let func = base + job.func as usize;
+    let h = job.header;
+    let tramp: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(base + h.tramp as usize) };
+    let func = base + h.func as usize;
     let mut items = Vec::with_capacity(job.items.len());
     for (index, arg) in job.items {
         let call = || {
-            let cpu0 = thread_cpu_ns();
-            let start_ns = now_ns();
+            let wait0 = crate::gil::waited_ns();
+            let clock = TaskClock::start();
             // SAFETY: see above.
             let (status, bytes) = unsafe { tramp(func, &arg) };
-            let end_ns = now_ns();
-            let cpu_ns = cpu0.zip(thread_cpu_ns()).map(|(a, b)| b.saturating_sub(a));
-            ItemOutcome { index, thread, start_ns, end_ns, cpu_ns, status, bytes }
+            let (start_ns, end_ns, cpu_ns) = clock.stop();
+            let gil_wait_ns = crate::gil::waited_ns() - wait0;
+            ItemOutcome { index, thread, start_ns, end_ns, cpu_ns, gil_wait_ns, status, bytes }
         };
-        let outcome = if job.gil {
+        let outcome = if h.gil {
             ThreadGil::with_current(|slot| match slot {
                 Some(slot) => slot.hold(call),
                 None => call(),
@@ -208,7 +232,7 @@ fn run_job(job: JobMsg, thread: u32, base: usize) -> DoneMsg {
         };
         items.push(outcome);
     }
-    DoneMsg { id: job.id, items }
+    DoneMsg { id: h.id, items }
 }
 
 /// End the worker process now, without unwinding into the parent's code.

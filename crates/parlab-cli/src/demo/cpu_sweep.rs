@@ -1,0 +1,63 @@
+//! `parlab cpu-sweep` — seed 001's demo_1c.
+//!
+//! Shows: CPU-bound work gains nothing from threads under
+//! a GIL — they take turns — while processes, each with its own GIL, speed up
+//! with the worker count until they run out of cores. Each line's speedups are
+//! fitted with Amdahl's law; the charts show measured points, the ideal line
+//! and the fitted curve.
+//!
+//! The default task is the seed's other CPU loop, `cpu_task` (sum of squares),
+//! because its tasks are all the same size; `--workload factorize` runs
+//! demo_1c's `long_factorize`, whose count-down searches differ wildly in
+//! length (an even number stops at once), which blurs the sweep.
+
+use clap::Args as ClapArgs;
+
+use crate::demo::sweep::{self, CpuWork, Line};
+use crate::error::CliError;
+use crate::opts::{self, Approach, OutputArgs, Switch};
+use crate::output::Ctx;
+
+/// Flags of `parlab cpu-sweep`.
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// Worker counts to measure (one or a list)
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    workers: Vec<usize>,
+    /// Tasks at each worker count
+    #[arg(long, default_value_t = 8)]
+    tasks: usize,
+    /// The CPU-bound task
+    #[arg(long, value_enum, default_value_t = CpuWork::SumSquare)]
+    workload: CpuWork,
+    /// Time scale: sum squares below 10,000,000 × SCALE (factorize: 100,000,001 × SCALE + i)
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    scale: f64,
+    /// The simulated GIL of the thread pool (off: see free-threaded)
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    gil: Switch,
+    /// Which pools to sweep (one or a list)
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "threads,processes")]
+    executor: Vec<Approach>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// Run demo_1c.
+pub fn run(args: Args) -> Result<(), CliError> {
+    let approaches = opts::approaches(&args.executor, &[Approach::Threads, Approach::Processes], "cpu-sweep")?;
+    let workers = opts::worker_list(&args.workers)?;
+    let tasks = opts::tasks(args.tasks)? as u64;
+    opts::scale(args.scale)?;
+    let ctx = Ctx::new("cpu-sweep", args.out)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    ctx.say(format!("{} on {cores} cores, workers {workers:?}", args.workload.describe(tasks)));
+    let lines: Vec<Line> = approaches.iter().map(|&approach| Line { approach, gil: args.gil.on() }).collect();
+    let outcome = sweep::measure(&ctx, args.workload, &workers, tasks, &lines)?;
+    ctx.say(
+        "Under a GIL, threads take turns computing: adding threads adds no speed. Each process has its own\n\
+         GIL, so processes compute at once — up to the number of cores.",
+    );
+    let runs = outcome.runs();
+    ctx.finish(&runs, &runs, || outcome.charts())
+}

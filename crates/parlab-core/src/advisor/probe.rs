@@ -1,0 +1,171 @@
+//! The advisor's measuring half: run the sample one task at a time and
+//! time each task's wall, CPU and run-queue delay, and what shipping its
+//! argument and result to a process would cost.
+//!
+//! Invariant: every figure in the returned [`Measurements`] comes from a clock
+//! or a byte count read here, on this machine; nothing is assumed.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
+use std::os::unix::net::UnixStream;
+
+use super::{Measurements, TRANSFER_SAMPLES};
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::executor::{Arg, Output, Sequential};
+use crate::record::Run;
+
+/// Run `args` through `f` on this thread and measure them (`args` is not empty).
+pub(super) fn measure<A: Arg, R: Output>(f: fn(A) -> R, args: Vec<A>, cores: usize) -> Result<(Measurements, Run)> {
+    if clock::thread_cpu_ns().is_none() {
+        return Err(Error::Unsupported("this OS does not report a thread's CPU time".into()));
+    }
+    let tasks = args.len();
+    let mut shipping = Shipping::start()?;
+    for arg in args.iter().take(TRANSFER_SAMPLES) {
+        shipping.ship_arg(arg)?;
+    }
+
+    let run_queue = RunQueue::open();
+    let (outputs, run) = Sequential::new().run(
+        |arg: A| {
+            let q0 = run_queue.delay_ns();
+            let (w0, c0) = (clock::now_ns(), clock::thread_cpu_ns());
+            let value = f(arg);
+            let (c1, w1) = (clock::thread_cpu_ns(), clock::now_ns());
+            let q1 = run_queue.delay_ns();
+            let ready = q0.zip(q1).map(|(a, b)| b.saturating_sub(a));
+            (value, w1.saturating_sub(w0), c0.zip(c1).map_or(0, |(a, b)| b.saturating_sub(a)), ready)
+        },
+        args,
+    )?;
+
+    let (mut wall, mut cpu, mut ready) = (0u64, 0u64, Some(0u64));
+    for (i, (value, w, c, q)) in outputs.iter().enumerate() {
+        wall += w;
+        cpu += c;
+        // Run-queue delay is read around the timed span, so cap it by the span.
+        ready = ready.zip(*q).map(|(sum, q)| sum + q.min(*w));
+        if i < TRANSFER_SAMPLES {
+            shipping.ship_result(value)?;
+        }
+    }
+    let n = tasks as f64;
+    let measured = Measurements {
+        tasks,
+        cores,
+        wall_per_task: wall as f64 / 1e9 / n,
+        ready_wait_per_task: ready.map(|r| r as f64 / 1e9 / n),
+        cpu_per_task: cpu as f64 / 1e9 / n,
+        arg_bytes: shipping.arg_bytes as f64 / shipping.args.max(1) as f64,
+        result_bytes: shipping.result_bytes as f64 / shipping.results.max(1) as f64,
+        transfer_per_task: shipping.seconds / shipping.args.max(1) as f64,
+        transfer_samples: shipping.args,
+    };
+    Ok((measured, run.with_label("advisor sample")))
+}
+
+/// The calling thread's run-queue delay counter (Linux schedstat), if readable.
+struct RunQueue(Option<std::fs::File>);
+
+impl RunQueue {
+    fn open() -> RunQueue {
+        // /proc/thread-self resolves when opened: this handle stays on this thread.
+        let file = std::fs::File::open("/proc/thread-self/schedstat").ok();
+        let q = RunQueue(file);
+        if q.delay_ns().is_some() { q } else { RunQueue(None) }
+    }
+
+    /// Nanoseconds this thread has spent runnable but not running, ever.
+    fn delay_ns(&self) -> Option<u64> {
+        let file = self.0.as_ref()?;
+        let mut buf = [0u8; 96];
+        let n = file.read_at(&mut buf, 0).ok()?;
+        let text = std::str::from_utf8(&buf[..n]).ok()?;
+        // "<ns on cpu> <ns waiting on a run queue> <timeslices>"
+        text.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+/// Times shipping values as a process pool would: encode, send through a
+/// socket to an echoing thread and back, decode.
+struct Shipping {
+    sock: UnixStream,
+    echo: Option<std::thread::JoinHandle<()>>,
+    args: usize,
+    results: usize,
+    arg_bytes: usize,
+    result_bytes: usize,
+    /// Seconds of encode + one-way transfer + decode, summed over arguments and results.
+    seconds: f64,
+}
+
+impl Shipping {
+    fn start() -> Result<Shipping> {
+        let (sock, mut peer) = UnixStream::pair()?;
+        let echo = std::thread::Builder::new().name("parlab-advisor-echo".into()).spawn(move || {
+            let mut buf = Vec::new();
+            let mut len = [0u8; 8];
+            // Ends when the advisor closes its end (read fails) or goes away (write fails).
+            while peer.read_exact(&mut len).is_ok() {
+                buf.resize(u64::from_le_bytes(len) as usize, 0);
+                if peer.read_exact(&mut buf).is_err() || peer.write_all(&len).is_err() || peer.write_all(&buf).is_err()
+                {
+                    return;
+                }
+            }
+        })?;
+        Ok(Shipping { sock, echo: Some(echo), args: 0, results: 0, arg_bytes: 0, result_bytes: 0, seconds: 0.0 })
+    }
+
+    fn ship_arg<A: Arg>(&mut self, arg: &A) -> Result<()> {
+        let (bytes, secs) = self.ship::<A>(arg, "argument")?;
+        self.args += 1;
+        self.arg_bytes += bytes;
+        self.seconds += secs;
+        Ok(())
+    }
+
+    fn ship_result<R: Output>(&mut self, value: &R) -> Result<()> {
+        let (bytes, secs) = self.ship::<R>(value, "result")?;
+        self.results += 1;
+        self.result_bytes += bytes;
+        self.seconds += secs;
+        Ok(())
+    }
+
+    /// Encoded size and seconds to ship `value` one way.
+    fn ship<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &mut self,
+        value: &T,
+        what: &str,
+    ) -> Result<(usize, f64)> {
+        let t0 = clock::now_ns();
+        let bytes = postcard::to_allocvec(value)
+            .map_err(|e| Error::Serialization(format!("the {what} cannot be encoded to cross to a process: {e}")))?;
+        let t1 = clock::now_ns();
+        self.sock.write_all(&(bytes.len() as u64).to_le_bytes())?;
+        self.sock.write_all(&bytes)?;
+        let mut len = [0u8; 8];
+        self.sock.read_exact(&mut len)?;
+        let mut back = vec![0u8; u64::from_le_bytes(len) as usize];
+        self.sock.read_exact(&mut back)?;
+        let t2 = clock::now_ns();
+        let decoded: T = postcard::from_bytes(&back)
+            .map_err(|e| Error::Serialization(format!("the {what} does not decode after encoding: {e}")))?;
+        let t3 = clock::now_ns();
+        drop(decoded);
+        // The socket time is a round trip; a pool sends each value one way.
+        let secs = clock::secs_between(t0, t1) + clock::secs_between(t1, t2) / 2.0 + clock::secs_between(t2, t3);
+        Ok((bytes.len(), secs))
+    }
+}
+
+impl Drop for Shipping {
+    fn drop(&mut self) {
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
+        if let Some(echo) = self.echo.take() {
+            let _ = echo.join();
+        }
+    }
+}

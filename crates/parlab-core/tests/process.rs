@@ -1,0 +1,105 @@
+//! Worker processes: they die, get replaced, get reaped, and refuse to nest.
+
+use std::time::{Duration, Instant};
+
+use parlab_core::prelude::*;
+
+fn sleep_ms(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+fn abort_now(_: u32) -> u32 {
+    std::process::abort()
+}
+
+fn nested_pool(_: u32) -> String {
+    match ProcessPool::new(1) {
+        Ok(_) => "a worker started a process pool".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn my_pid(_: u32) -> u32 {
+    std::process::id()
+}
+
+/// True while `pid` exists at all, zombie included (a zombie keeps its /proc entry).
+fn exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_killed_worker_fails_its_task_fast_and_is_replaced_and_reaped() {
+    let pool = ProcessPool::new(1).unwrap();
+    let fut = pool.submit(sleep_ms, 20_000).unwrap();
+    wait_until("the task runs", || fut.running());
+    let victim = pool.pids()[0];
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(victim as i32, libc::SIGKILL) };
+    let killed = Instant::now();
+    let err = fut.result().unwrap_err();
+    let latency = killed.elapsed();
+    assert!(matches!(&err, Error::BrokenPool(m) if m.contains("SIGKILL")), "{err}");
+    assert!(latency < Duration::from_secs(1), "the failure took {latency:?}");
+    wait_until("the dead worker is reaped", || !exists(victim));
+    assert_eq!(pool.map(sleep_ms, [1, 2]).unwrap(), [1, 2], "the pool replaced its worker");
+    assert_ne!(pool.pids(), [victim]);
+    let run = pool.take_run();
+    assert!(run.tasks.iter().any(|t| !t.ok), "the lost task is in the record, marked failed");
+}
+
+#[test]
+fn an_aborting_task_breaks_only_its_own_future() {
+    let pool = HybridPool::new(2, 1).unwrap();
+    let err = pool.submit(abort_now, 0).unwrap().result().unwrap_err();
+    assert!(matches!(&err, Error::BrokenPool(m) if m.contains("SIGABRT")), "{err}");
+    assert_eq!(pool.map(my_pid, 0..4).unwrap().len(), 4);
+}
+
+#[test]
+fn shutdown_with_wait_reaps_every_worker() {
+    let pool = ProcessPool::new(3).unwrap();
+    let pids: Vec<u32> = pool.map(my_pid, 0..6).unwrap();
+    let workers = pool.pids();
+    assert_eq!(workers.len(), 3);
+    assert!(pids.iter().all(|p| workers.contains(p)));
+    pool.shutdown(true, false);
+    for pid in workers {
+        assert!(!exists(pid), "worker {pid} left behind");
+    }
+}
+
+#[test]
+fn a_dropped_pool_finishes_its_work_and_its_workers_go() {
+    let pool = ProcessPool::new(2).unwrap();
+    let fut = pool.submit(sleep_ms, 200).unwrap();
+    let workers = pool.pids();
+    drop(pool);
+    assert_eq!(fut.result().unwrap(), 200);
+    wait_until("every worker has exited and been reaped", || workers.iter().all(|&p| !exists(p)));
+}
+
+#[test]
+fn a_worker_cannot_start_a_process_pool() {
+    let pool = ProcessPool::new(1).unwrap();
+    let msg = pool.submit(nested_pool, 0).unwrap().result().unwrap();
+    assert!(msg.contains("cannot start a process pool"), "{msg}");
+}
+
+#[test]
+fn spawn_without_init_is_refused_with_the_guard_explained() {
+    // This test binary's main is libtest's, which never calls init().
+    let pool = ProcessPool::new(1).unwrap().start_method(StartMethod::Spawn);
+    let err = pool.submit(my_pid, 0).unwrap_err();
+    assert_eq!(err, Error::NotInitialized);
+    assert!(err.to_string().contains("parlab_core::init()"));
+}
