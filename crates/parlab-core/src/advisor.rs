@@ -72,6 +72,8 @@ pub const MIN_TASK_SECONDS: f64 = 1e-3;
 pub const CHUNK_TARGET_SECONDS: f64 = 10e-3;
 /// Shipping a task that costs this fraction of its own time is worth a warning.
 pub const HEAVY_TRANSFER: f64 = 0.1;
+/// Bytes per task above which shipping is copying data, not just a round trip.
+pub const BIG_PAYLOAD: f64 = 64.0 * 1024.0;
 /// The most threads the advisor suggests: past a few hundred, an event loop
 /// (async) overlaps waits more cheaply than threads.
 pub const MAX_THREADS: usize = 256;
@@ -261,8 +263,18 @@ impl Verdict {
                 secs(m.transfer_per_task)
             ));
             reasons.push(format!("stay sequential: the whole sample took {}", secs(m.wall_per_task * tasks as f64)));
+            // Big data per task (not the fixed cost of a round trip, which batching amortises).
+            let copying_dominates = m.transfer_ratio() >= 1.0 && m.arg_bytes + m.result_bytes >= BIG_PAYLOAD;
             let alternative = if ratio <= WAITING_BOUND_RATIO {
                 Recommendation::ThreadPool { threads: wait_threads, chunksize }
+            } else if copying_dominates && cores > 1 {
+                // Every chunk would carry the data again: batching cannot amortise it.
+                reasons.push(format!(
+                    "shipping one task's argument and result costs {}, more than its work: processes would spend \
+                     their time copying — share the data (threads, or a shared-memory handle) instead",
+                    secs(m.transfer_per_task)
+                ));
+                Recommendation::ThreadPool { threads: cores, chunksize }
             } else if cores > 1 {
                 Recommendation::ProcessPool { processes: cores, chunksize }
             } else {

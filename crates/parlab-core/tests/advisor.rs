@@ -178,3 +178,16 @@ fn heavy_payloads_point_to_shared_memory() {
     let v = Verdict::from_measurements(&m);
     assert!(v.reasons.iter().any(|r| r.contains("shared memory") && r.contains("more than the work")), "{v:?}");
 }
+
+#[test]
+fn a_small_task_with_a_big_argument_is_pointed_at_shared_data_not_processes() {
+    // A path-distance question: 0.5 ms of work, a 4 MiB matrix that takes 15 ms to ship.
+    let m = Measurements { arg_bytes: 4.0 * 1024.0 * 1024.0, transfer_per_task: 15e-3, ..measured(5e-4, 5e-4, 4, 2) };
+    let v = Verdict::from_measurements(&m);
+    assert_eq!(v.class, WorkloadClass::TooSmall);
+    assert!(matches!(v.alternative, Some(Recommendation::ThreadPool { .. })), "{:?}", v.alternative);
+    assert!(v.reasons.iter().any(|r| r.contains("shared-memory handle")), "{:?}", v.reasons);
+    // A tiny argument with the same round-trip cost is batching's job, not sharing's.
+    let v = Verdict::from_measurements(&Measurements { transfer_per_task: 15e-3, ..measured(5e-4, 5e-4, 4, 2) });
+    assert!(matches!(v.alternative, Some(Recommendation::ProcessPool { .. })), "{:?}", v.alternative);
+}

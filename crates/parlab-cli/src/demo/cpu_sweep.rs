@@ -13,7 +13,7 @@
 
 use clap::Args as ClapArgs;
 
-use crate::demo::sweep::{self, CpuWork, Line};
+use crate::demo::sweep::{self, Line, SweepArgs};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::Ctx;
@@ -21,18 +21,8 @@ use crate::output::Ctx;
 /// Flags of `parlab cpu-sweep`.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// Worker counts to measure (one or a list)
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
-    workers: Vec<usize>,
-    /// Tasks at each worker count
-    #[arg(long, default_value_t = 8)]
-    tasks: usize,
-    /// The CPU-bound task
-    #[arg(long, value_enum, default_value_t = CpuWork::SumSquare)]
-    workload: CpuWork,
-    /// Time scale: sum squares below 10,000,000 × SCALE (factorize: 100,000,001 × SCALE + i)
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
-    scale: f64,
+    #[command(flatten)]
+    sweep: SweepArgs,
     /// The simulated GIL of the thread pool (off: see free-threaded)
     #[arg(long, value_enum, default_value_t = Switch::On)]
     gil: Switch,
@@ -46,14 +36,14 @@ pub struct Args {
 /// Run demo_1c.
 pub fn run(args: Args) -> Result<(), CliError> {
     let approaches = opts::approaches(&args.executor, &[Approach::Threads, Approach::Processes], "cpu-sweep")?;
-    let workers = opts::worker_list(&args.workers)?;
-    let tasks = opts::tasks(args.tasks)? as u64;
-    opts::scale(args.scale)?;
+    let workers = opts::worker_list(&args.sweep.workers)?;
+    let tasks = opts::tasks(args.sweep.tasks)? as u64;
+    opts::scale(args.sweep.scale)?;
     let ctx = Ctx::new("cpu-sweep", args.out)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ctx.say(format!("{} on {cores} cores, workers {workers:?}", args.workload.describe(tasks)));
+    ctx.say(format!("{} on {cores} cores, workers {workers:?}", args.sweep.workload.describe(tasks)));
     let lines: Vec<Line> = approaches.iter().map(|&approach| Line { approach, gil: args.gil.on() }).collect();
-    let outcome = sweep::measure(&ctx, args.workload, &workers, tasks, &lines)?;
+    let outcome = sweep::measure(&ctx, args.sweep.workload, &workers, tasks, &lines)?;
     ctx.say(
         "Under a GIL, threads take turns computing: adding threads adds no speed. Each process has its own\n\
          GIL, so processes compute at once — up to the number of cores.",

@@ -8,7 +8,7 @@
 
 use clap::Args as ClapArgs;
 
-use crate::demo::sweep::{self, CpuWork, Line};
+use crate::demo::sweep::{self, Line, SweepArgs};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs};
 use crate::output::{Ctx, secs};
@@ -16,18 +16,8 @@ use crate::output::{Ctx, secs};
 /// Flags of `parlab free-threaded`.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// Worker counts to measure (one or a list)
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
-    workers: Vec<usize>,
-    /// Tasks at each worker count
-    #[arg(long, default_value_t = 8)]
-    tasks: usize,
-    /// The CPU-bound task
-    #[arg(long, value_enum, default_value_t = CpuWork::SumSquare)]
-    workload: CpuWork,
-    /// Time scale: sum squares below 10,000,000 × SCALE (factorize: 100,000,001 × SCALE + i)
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
-    scale: f64,
+    #[command(flatten)]
+    sweep: SweepArgs,
     /// Which pools to sweep (one or a list)
     #[arg(long, value_enum, value_delimiter = ',', default_value = "threads,processes")]
     executor: Vec<Approach>,
@@ -38,18 +28,18 @@ pub struct Args {
 /// Run demo_1d.
 pub fn run(args: Args) -> Result<(), CliError> {
     let approaches = opts::approaches(&args.executor, &[Approach::Threads, Approach::Processes], "free-threaded")?;
-    let workers = opts::worker_list(&args.workers)?;
-    let tasks = opts::tasks(args.tasks)? as u64;
-    opts::scale(args.scale)?;
+    let workers = opts::worker_list(&args.sweep.workers)?;
+    let tasks = opts::tasks(args.sweep.tasks)? as u64;
+    opts::scale(args.sweep.scale)?;
     let ctx = Ctx::new("free-threaded", args.out)?;
-    ctx.say(format!("{}, no GIL, workers {workers:?}", args.workload.describe(tasks)));
+    ctx.say(format!("{}, no GIL, workers {workers:?}", args.sweep.workload.describe(tasks)));
     let lines: Vec<Line> = approaches.iter().map(|&approach| Line { approach, gil: false }).collect();
-    let outcome = sweep::measure(&ctx, args.workload, &workers, tasks, &lines)?;
+    let outcome = sweep::measure(&ctx, args.sweep.workload, &workers, tasks, &lines)?;
 
     let most = workers.iter().copied().max().unwrap_or(1);
     let contrast = if approaches.contains(&Approach::Threads) {
         let run = ctx.step("ThreadPool with the GIL, for contrast", || {
-            Ok(sweep::on_threads(args.workload, most, true, tasks)?)
+            Ok(sweep::on_threads(args.sweep.workload, most, true, tasks)?)
         })?;
         ctx.say(format!(
             "for contrast, {} took {} ({:.2}x) — the GIL is what held threads back",

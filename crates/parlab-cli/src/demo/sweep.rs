@@ -17,6 +17,23 @@ use crate::error::CliError;
 use crate::opts::Approach;
 use crate::output::{Ctx, secs};
 
+/// The flags both sweeps (`cpu-sweep`, `free-threaded`) take.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Worker counts to measure (one or a list)
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub workers: Vec<usize>,
+    /// Tasks at each worker count
+    #[arg(long, default_value_t = 8)]
+    pub tasks: usize,
+    /// The CPU-bound task
+    #[arg(long, value_enum, default_value_t = CpuWork::SumSquare)]
+    pub workload: CpuWork,
+    /// Time scale: sum squares below 10,000,000 × SCALE (factorize: 100,000,001 × SCALE + i)
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
+    pub scale: f64,
+}
+
 /// The CPU-bound task a sweep runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CpuWork {

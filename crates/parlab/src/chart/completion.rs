@@ -76,22 +76,14 @@ impl Completion {
     }
 
     pub(crate) fn height(&self) -> u32 {
-        theme::MARGIN.0
-            + theme::TITLE_H
-            + theme::legend_height(&self.legend())
-            + 8
-            + 400
-            + theme::X_AXIS_H
-            + theme::MARGIN.1
+        theme::framed_height(&self.legend(), 400)
     }
 
     pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = theme::inner(area);
-        let area = theme::title_strip(&area, &self.title)?;
-        let area = theme::legend_strip(&area, &self.legend())?;
+        let area = theme::frame(area, &self.title, &self.legend())?;
         let n = self.points.len() as f64;
         let top = self.in_order.last().copied().unwrap_or(0) as f64;
         let mut chart = ChartBuilder::on(&area)

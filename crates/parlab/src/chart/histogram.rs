@@ -66,15 +66,14 @@ where
 
 impl Histogram {
     pub(crate) fn height(&self) -> u32 {
-        theme::MARGIN.0 + theme::TITLE_H + 8 + 360 + theme::X_AXIS_H + theme::MARGIN.1
+        theme::framed_height(&[], 360)
     }
 
     pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = theme::inner(area);
-        let area = theme::title_strip(&area, &self.title)?;
+        let area = theme::frame(area, &self.title, &[])?;
         let lo = self.counts.first().map_or(0, |c| c.0) as f64;
         let hi = self.counts.last().map_or(0, |c| c.0) as f64;
         let bins = hi - lo + 1.0;

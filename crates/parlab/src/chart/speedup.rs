@@ -70,22 +70,14 @@ impl Speedup {
 
     pub(crate) fn height(&self) -> u32 {
         let rows = self.rows.len() as u32 * self.row_px();
-        theme::MARGIN.0
-            + theme::TITLE_H
-            + theme::legend_height(&self.legend())
-            + 8
-            + rows
-            + theme::X_AXIS_H
-            + theme::MARGIN.1
+        theme::framed_height(&self.legend(), rows)
     }
 
     pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = theme::inner(area);
-        let area = theme::title_strip(&area, &self.title)?;
-        let area = theme::legend_strip(&area, &self.legend())?;
+        let area = theme::frame(area, &self.title, &self.legend())?;
         let n = self.rows.len();
         let labels: Vec<String> = self.rows.iter().map(|r| r.0.clone()).collect();
         let best = self.rows.iter().map(|r| r.2).fold(1.0, f64::max);

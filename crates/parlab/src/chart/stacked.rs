@@ -93,22 +93,14 @@ impl Stacked {
 
     pub(crate) fn height(&self) -> u32 {
         let rows = self.approaches.len() as u32 * self.row_px();
-        theme::MARGIN.0
-            + theme::TITLE_H
-            + theme::legend_height(&self.legend())
-            + 8
-            + rows
-            + theme::X_AXIS_H
-            + theme::MARGIN.1
+        theme::framed_height(&self.legend(), rows)
     }
 
     pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = theme::inner(area);
-        let area = theme::title_strip(&area, &self.title)?;
-        let area = theme::legend_strip(&area, &self.legend())?;
+        let area = theme::frame(area, &self.title, &self.legend())?;
         let n = self.approaches.len();
         let most = (0..n).map(|a| self.total(a)).fold(0.0, f64::max);
         let x_max = if most > 0.0 { most * 1.18 } else { 1.0 };

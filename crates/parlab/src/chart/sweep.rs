@@ -105,22 +105,14 @@ impl SweepPlot {
     }
 
     pub(crate) fn height(&self) -> u32 {
-        theme::MARGIN.0
-            + theme::TITLE_H
-            + theme::legend_height(&self.legend())
-            + 8
-            + 380
-            + theme::X_AXIS_H
-            + theme::MARGIN.1
+        theme::framed_height(&self.legend(), 380)
     }
 
     pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = theme::inner(area);
-        let area = theme::title_strip(&area, &self.title)?;
-        let area = theme::legend_strip(&area, &self.legend())?;
+        let area = theme::frame(area, &self.title, &self.legend())?;
         let n_max = self.max_workers() as f64;
         let measured_max = self.points.iter().map(|p| p.1).fold(0.0, f64::max);
         let y_max = n_max.max(measured_max).max(1.0) * 1.08;

@@ -116,6 +116,22 @@ pub(crate) fn inner<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Drawin
     area.margin(MARGIN.0, MARGIN.1, MARGIN.2, MARGIN.3)
 }
 
+/// Height of a framed chart: margins, title, `legend`, a gap, `plot` pixels and the x axis.
+pub(crate) fn framed_height(legend: &[LegendItem], plot: u32) -> u32 {
+    MARGIN.0 + TITLE_H + legend_height(legend) + 8 + plot + X_AXIS_H + MARGIN.1
+}
+
+/// The area left for the plot once the margins, `title` and `legend` are drawn.
+pub(crate) fn frame<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    legend: &[LegendItem],
+) -> std::result::Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let area = inner(area);
+    let area = title_strip(&area, title)?;
+    legend_strip(&area, legend)
+}
+
 /// Draw `title` centred in a strip at the top of `area` (shrinking the text
 /// until it fits) and return the rest of the area.
 pub(crate) fn title_strip<DB: DrawingBackend>(

@@ -152,22 +152,14 @@ impl Timeline {
 
     pub(crate) fn height(&self) -> u32 {
         let rows = (self.lanes.len() as u32 * self.lane_px()).max(60);
-        theme::MARGIN.0
-            + theme::TITLE_H
-            + theme::legend_height(&self.legend())
-            + 8
-            + rows
-            + theme::X_AXIS_H
-            + theme::MARGIN.1
+        theme::framed_height(&self.legend(), rows)
     }
 
     pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let area = theme::inner(area);
-        let area = theme::title_strip(&area, &self.title)?;
-        let area = theme::legend_strip(&area, &self.legend())?;
+        let area = theme::frame(area, &self.title, &self.legend())?;
         let n = self.lanes.len();
         let decimals = theme::decimals_for(self.x_max);
         let x_fmt = |v: &f64| theme::trim_number(*v, decimals);
