@@ -34,33 +34,49 @@ pub(crate) mod worker;
 
 pub use pool::StartMethod;
 use pool::{Core, Job};
-use wire::{ItemOutcome, STATUS_OK, STATUS_PANICKED, STATUS_SERDE};
+use wire::{STATUS_OK, STATUS_PANICKED, STATUS_SERDE};
+
+/// How many bytes of encoded arguments `map` keeps waiting for workers.
+const MAX_PENDING_BYTES: usize = 64 << 20;
 
 /// Decode the argument, call `func`, encode the result; catch a panic.
 ///
 /// # Safety
 /// `func` must be the address of a `fn(A) -> R` mapped in this process.
-unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8]) -> (u8, Vec<u8>) {
+unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8 {
     // SAFETY: guaranteed by the caller.
     let f: fn(A) -> R = unsafe { std::mem::transmute::<usize, fn(A) -> R>(func) };
     let arg: A = match postcard::from_bytes(arg) {
         Ok(a) => a,
-        Err(e) => return (STATUS_SERDE, format!("could not decode the argument: {e}").into_bytes()),
+        Err(e) => {
+            out.extend_from_slice(format!("could not decode the argument: {e}").as_bytes());
+            return STATUS_SERDE;
+        }
     };
     match catch_unwind(AssertUnwindSafe(|| f(arg))) {
-        Ok(r) => match postcard::to_allocvec(&r) {
-            Ok(bytes) => (STATUS_OK, bytes),
-            Err(e) => (STATUS_SERDE, format!("could not encode the result: {e}").into_bytes()),
-        },
-        Err(payload) => (STATUS_PANICKED, panic_message(payload).into_bytes()),
+        Ok(r) => {
+            let start = out.len();
+            match postcard::to_io(&r, &mut *out) {
+                Ok(_) => STATUS_OK,
+                Err(e) => {
+                    out.truncate(start);
+                    out.extend_from_slice(format!("could not encode the result: {e}").as_bytes());
+                    STATUS_SERDE
+                }
+            }
+        }
+        Err(payload) => {
+            out.extend_from_slice(panic_message(payload).as_bytes());
+            STATUS_PANICKED
+        }
     }
 }
 
-fn decode<R: Output>(item: ItemOutcome) -> Result<R> {
-    match item.status {
-        STATUS_OK => postcard::from_bytes(&item.bytes).map_err(|e| Error::Serialization(e.to_string())),
-        STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(&item.bytes).into_owned())),
-        _ => Err(Error::Serialization(String::from_utf8_lossy(&item.bytes).into_owned())),
+fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
+    match status {
+        STATUS_OK => postcard::from_bytes(bytes).map_err(|e| Error::Serialization(e.to_string())),
+        STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(bytes).into_owned())),
+        _ => Err(Error::Serialization(String::from_utf8_lossy(bytes).into_owned())),
     }
 }
 
@@ -87,7 +103,7 @@ impl Pool {
 
     /// The code addresses to send for `f`, as the start method needs them.
     fn addresses<A: Arg, R: Output>(&self, f: fn(A) -> R) -> Result<(usize, usize)> {
-        let tramp = trampoline::<A, R> as unsafe fn(usize, &[u8]) -> (u8, Vec<u8>) as usize;
+        let tramp = trampoline::<A, R> as worker::Trampoline as usize;
         let func = f as usize;
         match self.core.start_method() {
             StartMethod::Fork => Ok((tramp, func)),
@@ -126,8 +142,8 @@ impl Pool {
             items: vec![(index, label(&arg), bytes)],
             control: slot.clone(),
             done: Box::new(move |outcome| {
-                let value = outcome.and_then(|mut items| match items.pop() {
-                    Some(item) => decode::<R>(item),
+                let value = outcome.and_then(|done| match done.items.first() {
+                    Some(item) => decode::<R>(item.status, done.payload(item)),
                     None => Err(Error::BrokenPool("the worker returned no result".into())),
                 });
                 target.complete(value);
@@ -149,22 +165,29 @@ impl Pool {
         if chunksize == 0 {
             return Err(Error::ZeroChunksize);
         }
-        // Encode lazily and keep a bounded window of chunks in flight, so a
+        // Encode lazily and bound what is encoded but not yet answered, so a
         // big argument (a matrix sent by copy) is held a few times, not once
         // per task — Python's executor bounds its call queue the same way.
-        let window = 2 * self.core.workers * self.core.threads;
-        let mut pending: VecDeque<Future<Vec<Result<R>>>> = VecDeque::with_capacity(window);
+        // Small arguments never reach the bound, so the submitting thread
+        // encodes everything and waits once.
+        let min_window = 2 * self.core.workers * self.core.threads;
+        let mut pending: VecDeque<(Future<Vec<Result<R>>>, usize)> = VecDeque::new();
+        let mut pending_bytes = 0;
         let (mut values, mut first_err) = (Vec::new(), None);
         let mut args = args.into_iter().peekable();
         while args.peek().is_some() {
-            if pending.len() == window {
-                collect_chunk(pending.pop_front().expect("window is full"), &mut values, &mut first_err);
+            while pending.len() >= min_window && pending_bytes >= MAX_PENDING_BYTES {
+                let (oldest, bytes) = pending.pop_front().expect("window is full");
+                pending_bytes -= bytes;
+                collect_chunk(oldest, &mut values, &mut first_err);
             }
             let chunk: Vec<A> = args.by_ref().take(chunksize).collect();
             let first = self.core.journal.reserve(chunk.len());
             let mut items = Vec::with_capacity(chunk.len());
+            let mut bytes_in_chunk = 0;
             for (i, arg) in chunk.iter().enumerate() {
                 let bytes = postcard::to_allocvec(arg).map_err(|e| Error::Serialization(e.to_string()))?;
+                bytes_in_chunk += bytes.len();
                 items.push((first + i, label(arg), bytes));
             }
             let slot: Arc<Slot<Vec<Result<R>>>> = Slot::new();
@@ -175,12 +198,15 @@ impl Pool {
                 items,
                 control: slot.clone(),
                 done: Box::new(move |outcome| {
-                    target.complete(outcome.map(|items| items.into_iter().map(decode::<R>).collect()));
+                    target.complete(outcome.map(|done| {
+                        done.items.iter().map(|item| decode::<R>(item.status, done.payload(item))).collect()
+                    }));
                 }),
             })?;
-            pending.push_back(Future::new(slot));
+            pending.push_back((Future::new(slot), bytes_in_chunk));
+            pending_bytes += bytes_in_chunk;
         }
-        for chunk in pending {
+        for (chunk, _) in pending {
             collect_chunk(chunk, &mut values, &mut first_err);
         }
         first_err.map_or(Ok(values), Err)

@@ -20,7 +20,7 @@ use crate::clock::now_ns;
 use crate::error::{Error, Result};
 use crate::executor::future::Control;
 use crate::executor::process::loaded::Loaded;
-use crate::executor::process::wire::{self, ItemOutcome, JobHeader};
+use crate::executor::process::wire::{self, DoneMsg, JobHeader};
 use crate::executor::process::worker::{self, WorkerSpec};
 use crate::gil::DEFAULT_SWITCH_INTERVAL;
 use crate::record::{ExecutorKind, Journal, Lane, RawTask, lock};
@@ -44,13 +44,13 @@ pub(crate) struct Job {
     /// `(task index, argument label, encoded argument)`.
     pub items: Vec<(usize, String, Vec<u8>)>,
     pub control: Arc<dyn Control>,
-    pub done: Box<dyn FnOnce(Result<Vec<ItemOutcome>>) + Send>,
+    pub done: Box<dyn FnOnce(Result<DoneMsg>) + Send>,
 }
 
 struct InFlight {
     labels: Vec<(usize, String)>,
     sent_ns: u64,
-    done: Box<dyn FnOnce(Result<Vec<ItemOutcome>>) + Send>,
+    done: Box<dyn FnOnce(Result<DoneMsg>) + Send>,
 }
 
 /// One live worker process.
@@ -274,14 +274,14 @@ impl Core {
                 self.journal.extend(done.items.iter().zip(labels).map(|(item, (index, label))| RawTask {
                     index,
                     arg: label,
-                    lane: Lane { worker: lane_worker, thread: item.thread as usize, pid: pid as u32 },
-                    start_ns: item.start_ns,
-                    end_ns: item.end_ns,
-                    cpu_ns: item.cpu_ns,
-                    gil_wait_ns: item.gil_wait_ns,
+                    lane: Lane { worker: lane_worker, thread: item.timing.thread as usize, pid: pid as u32 },
+                    start_ns: item.timing.start_ns,
+                    end_ns: item.timing.end_ns,
+                    cpu_ns: item.timing.cpu_ns,
+                    gil_wait_ns: item.timing.gil_wait_ns,
                     ok: item.status == wire::STATUS_OK,
                 }));
-                finish(Ok(done.items));
+                finish(Ok(done));
             }
         }
         let how = reap(pid);

@@ -9,6 +9,7 @@
 //! generic code that knows their types; this layer only moves byte strings.
 
 use std::io::{self, Read};
+use std::ops::Range;
 use std::os::fd::AsRawFd;
 
 /// What a job's frame says before its items.
@@ -26,11 +27,20 @@ pub(crate) struct JobHeader {
 }
 
 /// One batch of items (a chunk) for a worker to run with one function.
+/// The arguments stay in the frame they arrived in.
 #[derive(Debug)]
 pub(crate) struct JobMsg {
     pub header: JobHeader,
-    /// `(task index, postcard-encoded argument)`.
-    pub items: Vec<(u64, Vec<u8>)>,
+    buf: Vec<u8>,
+    /// `(task index, where its encoded argument is in the frame)`.
+    pub items: Vec<(u64, Range<usize>)>,
+}
+
+impl JobMsg {
+    /// The encoded argument of an item.
+    pub fn arg(&self, range: &Range<usize>) -> &[u8] {
+        &self.buf[range.clone()]
+    }
 }
 
 /// How an item ended, as the trampoline reports it.
@@ -38,25 +48,80 @@ pub(crate) const STATUS_OK: u8 = 0;
 pub(crate) const STATUS_PANICKED: u8 = 1;
 pub(crate) const STATUS_SERDE: u8 = 2;
 
-/// One item's result and timing, measured in the worker.
-#[derive(Debug)]
-pub(crate) struct ItemOutcome {
+/// One item's timing, measured in the worker.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ItemTiming {
     pub index: u64,
     pub thread: u32,
     pub start_ns: u64,
     pub end_ns: u64,
     pub cpu_ns: Option<u64>,
     pub gil_wait_ns: u64,
-    pub status: u8,
-    /// The encoded result, or the panic / serde message as UTF-8.
-    pub bytes: Vec<u8>,
 }
 
-/// A finished job.
+/// One item's result as the pool reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ItemOutcome {
+    pub timing: ItemTiming,
+    pub status: u8,
+    /// Where the encoded result (or the panic / serde message as UTF-8) is in the frame.
+    pub bytes: Range<usize>,
+}
+
+/// A finished job; the results stay in the frame they arrived in.
 #[derive(Debug)]
 pub(crate) struct DoneMsg {
     pub id: u64,
+    buf: Vec<u8>,
     pub items: Vec<ItemOutcome>,
+}
+
+impl DoneMsg {
+    /// The encoded result (or message) of an item.
+    pub fn payload(&self, item: &ItemOutcome) -> &[u8] {
+        &self.buf[item.bytes.clone()]
+    }
+}
+
+/// Builds a finished job's frame in place: each item's result is encoded
+/// straight into the frame by the trampoline, with no buffer of its own.
+pub(crate) struct DoneWriter {
+    enc: Enc,
+}
+
+/// Bytes of an item's fixed fields in a done frame.
+const ITEM_HEAD: usize = 8 + 4 + 8 + 8 + 8 + 8 + 1 + 8;
+
+impl DoneWriter {
+    pub fn new(id: u64, items: usize) -> Self {
+        let mut enc = Enc::with_capacity(12 + items * (ITEM_HEAD + 8));
+        enc.u64(id);
+        enc.u32(items as u32);
+        DoneWriter { enc }
+    }
+
+    /// Append one item: `run` appends its payload to the frame and returns
+    /// the status and the timing.
+    pub fn item(&mut self, run: impl FnOnce(&mut Vec<u8>) -> (u8, ItemTiming)) {
+        let head = self.enc.0.len();
+        self.enc.0.resize(head + ITEM_HEAD, 0);
+        let (status, t) = run(&mut self.enc.0);
+        let len = (self.enc.0.len() - head - ITEM_HEAD) as u64;
+        let mut fixed = Enc(Vec::with_capacity(ITEM_HEAD));
+        fixed.u64(t.index);
+        fixed.u32(t.thread);
+        fixed.u64(t.start_ns);
+        fixed.u64(t.end_ns);
+        fixed.u64(t.cpu_ns.unwrap_or(u64::MAX));
+        fixed.u64(t.gil_wait_ns);
+        fixed.u8(status);
+        fixed.u64(len);
+        self.enc.0[head..head + ITEM_HEAD].copy_from_slice(&fixed.0);
+    }
+
+    pub fn finish(self) -> io::Result<Vec<u8>> {
+        self.enc.finish()
+    }
 }
 
 /// Largest frame accepted (guards against reading garbage as a length).
@@ -93,16 +158,23 @@ impl Enc {
     }
 }
 
-struct Dec<'a>(&'a [u8]);
+struct Dec<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
 
-impl Dec<'_> {
-    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
-        if self.0.len() < n {
+impl<'a> Dec<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Dec { buf, pos: 0 }
+    }
+    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
+        let Some(end) = end else {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated message"));
-        }
-        let (head, tail) = self.0.split_at(n);
-        self.0 = tail;
-        Ok(head)
+        };
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(out)
     }
     fn u8(&mut self) -> io::Result<u8> {
         Ok(self.take(1)?[0])
@@ -113,9 +185,12 @@ impl Dec<'_> {
     fn u64(&mut self) -> io::Result<u64> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
-    fn bytes(&mut self) -> io::Result<Vec<u8>> {
+    /// A length-prefixed byte string, as its range in the buffer.
+    fn bytes(&mut self) -> io::Result<Range<usize>> {
         let n = self.u64()? as usize;
-        Ok(self.take(n)?.to_vec())
+        let start = self.pos;
+        self.take(n)?;
+        Ok(start..self.pos)
     }
 }
 
@@ -135,25 +210,6 @@ pub(crate) fn encode_job<'a>(
     for (index, arg) in items {
         e.u64(index);
         e.bytes(arg);
-    }
-    e.finish()
-}
-
-/// Encode a finished job as one frame.
-pub(crate) fn encode_done(done: &DoneMsg) -> io::Result<Vec<u8>> {
-    let payload: usize = done.items.iter().map(|i| i.bytes.len() + 48).sum();
-    let mut e = Enc::with_capacity(payload + 12);
-    e.u64(done.id);
-    e.u32(done.items.len() as u32);
-    for item in &done.items {
-        e.u64(item.index);
-        e.u32(item.thread);
-        e.u64(item.start_ns);
-        e.u64(item.end_ns);
-        e.u64(item.cpu_ns.unwrap_or(u64::MAX));
-        e.u64(item.gil_wait_ns);
-        e.u8(item.status);
-        e.bytes(&item.bytes);
     }
     e.finish()
 }
@@ -179,7 +235,7 @@ fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
 /// Read the next job; `Ok(None)` when the pool closed the socket.
 pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
     let Some(buf) = read_frame(r)? else { return Ok(None) };
-    let mut d = Dec(&buf);
+    let mut d = Dec::new(&buf);
     let (id, tramp, func) = (d.u64()?, d.u64()?, d.u64()?);
     let gil = d.u8()? != 0;
     let interval_ns = d.u64()?;
@@ -188,31 +244,25 @@ pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
     for _ in 0..n {
         items.push((d.u64()?, d.bytes()?));
     }
-    Ok(Some(JobMsg { header: JobHeader { id, tramp, func, gil, interval_ns }, items }))
+    Ok(Some(JobMsg { header: JobHeader { id, tramp, func, gil, interval_ns }, buf, items }))
 }
 
 /// Read the next finished job; `Ok(None)` when the worker closed the socket.
 pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
     let Some(buf) = read_frame(r)? else { return Ok(None) };
-    let mut d = Dec(&buf);
+    let mut d = Dec::new(&buf);
     let id = d.u64()?;
     let n = d.u32()? as usize;
     let mut items = Vec::with_capacity(n);
     for _ in 0..n {
         let (index, thread, start_ns, end_ns) = (d.u64()?, d.u32()?, d.u64()?, d.u64()?);
         let cpu = d.u64()?;
-        items.push(ItemOutcome {
-            index,
-            thread,
-            start_ns,
-            end_ns,
-            cpu_ns: (cpu != u64::MAX).then_some(cpu),
-            gil_wait_ns: d.u64()?,
-            status: d.u8()?,
-            bytes: d.bytes()?,
-        });
+        let gil_wait_ns = d.u64()?;
+        let timing =
+            ItemTiming { index, thread, start_ns, end_ns, cpu_ns: (cpu != u64::MAX).then_some(cpu), gil_wait_ns };
+        items.push(ItemOutcome { timing, status: d.u8()?, bytes: d.bytes()? });
     }
-    Ok(Some(DoneMsg { id, items }))
+    Ok(Some(DoneMsg { id, buf, items }))
 }
 
 /// Send a whole frame. Uses `MSG_NOSIGNAL` so a dead peer is an error value,
@@ -240,30 +290,27 @@ mod tests {
     #[test]
     fn frames_round_trip() {
         let header = JobHeader { id: 7, tramp: 1, func: 2, gil: true, interval_ns: 5_000_000 };
-        let items: Vec<(u64, Vec<u8>)> = vec![(0, vec![1, 2, 3]), (1, vec![])];
-        let frame = encode_job(&header, items.iter().map(|(i, b)| (*i, b.as_slice()))).unwrap();
+        let args: Vec<(u64, Vec<u8>)> = vec![(0, vec![1, 2, 3]), (1, vec![])];
+        let frame = encode_job(&header, args.iter().map(|(i, b)| (*i, b.as_slice()))).unwrap();
         let back = read_job(&mut &frame[..]).unwrap().unwrap();
         assert_eq!(back.header, header);
-        assert_eq!(back.items, items);
+        let got: Vec<(u64, Vec<u8>)> = back.items.iter().map(|(i, r)| (*i, back.arg(r).to_vec())).collect();
+        assert_eq!(got, args);
 
-        let done = DoneMsg {
-            id: 7,
-            items: vec![ItemOutcome {
-                index: 3,
-                thread: 1,
-                start_ns: 10,
-                end_ns: 20,
-                cpu_ns: None,
-                gil_wait_ns: 5,
-                status: STATUS_PANICKED,
-                bytes: b"boom".to_vec(),
-            }],
-        };
-        let frame = encode_done(&done).unwrap();
+        let timing = ItemTiming { index: 3, thread: 1, start_ns: 10, end_ns: 20, cpu_ns: None, gil_wait_ns: 5 };
+        let mut w = DoneWriter::new(7, 2);
+        w.item(|out| {
+            out.extend_from_slice(b"boom");
+            (STATUS_PANICKED, timing)
+        });
+        w.item(|_| (STATUS_OK, ItemTiming { cpu_ns: Some(9), ..timing }));
+        let frame = w.finish().unwrap();
         let back = read_done(&mut &frame[..]).unwrap().unwrap();
-        assert_eq!(back.items[0].bytes, b"boom");
-        assert_eq!(back.items[0].cpu_ns, None);
-        assert_eq!(back.items[0].gil_wait_ns, 5);
+        assert_eq!(back.id, 7);
+        assert_eq!(back.payload(&back.items[0]), b"boom");
+        assert_eq!((back.items[0].status, back.items[0].timing), (STATUS_PANICKED, timing));
+        assert_eq!(back.payload(&back.items[1]), b"");
+        assert_eq!(back.items[1].timing.cpu_ns, Some(9));
         assert!(read_done(&mut &[][..]).unwrap().is_none());
         assert!(read_done(&mut &frame[..frame.len() - 1]).is_err());
     }

@@ -17,14 +17,15 @@ use std::time::Duration;
 
 use crate::clock::TaskClock;
 use crate::error::{Error, Result};
-use crate::executor::process::wire::{self, DoneMsg, ItemOutcome, JobMsg};
+use crate::executor::process::wire::{self, DoneWriter, ItemTiming, JobMsg};
 use crate::gil::{Gil, ThreadGil};
 use crate::record::lock;
 use crate::runtime;
 
 /// How the pool calls a task inside a worker: decode the argument, call the
-/// function, encode the result. Monomorphised by the submitting code.
-pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8]) -> (u8, Vec<u8>);
+/// function, append the encoded result (or a message) to `out`, return the
+/// status. Monomorphised by the submitting code.
+pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8;
 
 /// Environment variable that tells a re-executed program it is a worker.
 pub(crate) const WORKER_ENV: &str = "PARLAB_WORKER";
@@ -196,8 +197,8 @@ impl Worker {
                 _ => leave(0),
             };
             self.gil.set_interval(Duration::from_nanos(job.header.interval_ns));
-            let done = run_job(job, thread, self.base);
-            let sent = wire::encode_done(&done).and_then(|frame| wire::send_frame(&*lock(&self.writer), &frame));
+            let frame = run_job(job, thread, self.base);
+            let sent = frame.and_then(|frame| wire::send_frame(&*lock(&self.writer), &frame));
             if sent.is_err() {
                 leave(0); // the pool is gone
             }
@@ -205,34 +206,36 @@ impl Worker {
     }
 }
 
-fn run_job(job: JobMsg, thread: u32, base: usize) -> DoneMsg {
+fn run_job(job: JobMsg, thread: u32, base: usize) -> std::io::Result<Vec<u8>> {
+    let h = job.header;
     // SAFETY: the pool only sends addresses of a `Trampoline` and of the
     // matching `fn(A) -> R`, checked to be mapped in this process.
-    let h = job.header;
     let tramp: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(base + h.tramp as usize) };
     let func = base + h.func as usize;
-    let mut items = Vec::with_capacity(job.items.len());
-    for (index, arg) in job.items {
-        let call = || {
-            let wait0 = crate::gil::waited_ns();
-            let clock = TaskClock::start();
-            // SAFETY: see above.
-            let (status, bytes) = unsafe { tramp(func, &arg) };
-            let (start_ns, end_ns, cpu_ns) = clock.stop();
-            let gil_wait_ns = crate::gil::waited_ns() - wait0;
-            ItemOutcome { index, thread, start_ns, end_ns, cpu_ns, gil_wait_ns, status, bytes }
-        };
-        let outcome = if h.gil {
-            ThreadGil::with_current(|slot| match slot {
-                Some(slot) => slot.hold(call),
-                None => call(),
-            })
-        } else {
-            call()
-        };
-        items.push(outcome);
+    let mut done = DoneWriter::new(h.id, job.items.len());
+    for (index, range) in &job.items {
+        let arg = job.arg(range);
+        done.item(|out| {
+            let mut call = || {
+                let wait0 = crate::gil::waited_ns();
+                let clock = TaskClock::start();
+                // SAFETY: see above.
+                let status = unsafe { tramp(func, arg, out) };
+                let (start_ns, end_ns, cpu_ns) = clock.stop();
+                let gil_wait_ns = crate::gil::waited_ns() - wait0;
+                (status, ItemTiming { index: *index, thread, start_ns, end_ns, cpu_ns, gil_wait_ns })
+            };
+            if h.gil {
+                ThreadGil::with_current(|slot| match slot {
+                    Some(slot) => slot.hold(call),
+                    None => call(),
+                })
+            } else {
+                call()
+            }
+        });
     }
-    DoneMsg { id: h.id, items }
+    done.finish()
 }
 
 /// End the worker process now, without unwinding into the parent's code.
