@@ -186,7 +186,8 @@ impl Report<'_> {
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let run = self.run;
-        writeln!(f, "{} — {} tasks on {} workers", run.label, run.tasks.len(), run.workers)?;
+        let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+        writeln!(f, "{} — {} on {}", run.label, plural(run.tasks.len(), "task"), plural(run.workers, "worker"))?;
         let gil = run.tasks.iter().any(|t| t.gil_wait > 0.0);
         write!(
             f,
@@ -304,6 +305,14 @@ impl Sweep {
     /// The Amdahl serial fraction that best fits the points.
     pub fn serial_fraction(&self) -> Option<f64> {
         fit_serial_fraction(&self.points())
+    }
+
+    /// The serial fraction fitted to the points with at most `workers`
+    /// workers — e.g. the machine's core count, since past it the workers
+    /// queue for cores and that saturation would read as serial work.
+    pub fn serial_fraction_up_to(&self, workers: usize) -> Option<f64> {
+        let points: Vec<(usize, f64)> = self.points().into_iter().filter(|p| p.0 <= workers).collect();
+        fit_serial_fraction(&points)
     }
 }
 
