@@ -167,10 +167,10 @@ fn speedup(_: &mut Criterion) {
             }),
         ),
         (
-            "bitset/threads_chunk100",
+            "bitset/threads_chunk20",
             Box::new(|w| {
                 let b = bits.clone();
-                threads[w].map_chunked(move |(i, j)| b.path_distance(i, j, MAX_HOP), pairs.clone(), 100).unwrap();
+                threads[w].map_chunked(move |(i, j)| b.path_distance(i, j, MAX_HOP), pairs.clone(), 20).unwrap();
             }),
         ),
         (
@@ -181,10 +181,10 @@ fn speedup(_: &mut Criterion) {
             }),
         ),
         (
-            "bitset/processes_shm_chunk100",
+            "bitset/processes_shm_chunk50",
             Box::new(|w| {
                 let args = pairs.iter().map(|&(i, j)| (packed.clone(), i, j, MAX_HOP));
-                procs[w].map_chunked(path_distance_bits_shm, args, 100).unwrap();
+                procs[w].map_chunked(path_distance_bits_shm, args, 50).unwrap();
             }),
         ),
     ];

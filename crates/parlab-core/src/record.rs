@@ -451,14 +451,14 @@ pub(crate) struct Journal {
     /// Monotonic stamp of the first reservation since the last take; 0 = none yet.
     batch_start: AtomicU64,
     next_index: AtomicUsize,
-    finished: crossbeam_channel::Sender<RawTask>,
-    collected: crossbeam_channel::Receiver<RawTask>,
+    /// One lock per finished task or chunk: cheaper than a channel send per
+    /// task when a worker process answers a chunk of hundreds at once.
+    finished: Mutex<Vec<RawTask>>,
 }
 
 impl Default for Journal {
     fn default() -> Self {
-        let (finished, collected) = crossbeam_channel::unbounded();
-        Journal { batch_start: AtomicU64::new(0), next_index: AtomicUsize::new(0), finished, collected }
+        Journal { batch_start: AtomicU64::new(0), next_index: AtomicUsize::new(0), finished: Mutex::default() }
     }
 }
 
@@ -474,14 +474,12 @@ impl Journal {
 
     /// Record finished tasks.
     pub fn extend(&self, tasks: impl IntoIterator<Item = RawTask>) {
-        for task in tasks {
-            let _ = self.finished.send(task); // cannot fail: we hold the receiver
-        }
+        lock(&self.finished).extend(tasks);
     }
 
     /// Everything recorded since the last `take`, as a run; starts a new run.
     pub fn take(&self, label: String, kind: ExecutorKind, workers: usize) -> Run {
-        let mut raw: Vec<RawTask> = self.collected.try_iter().collect();
+        let mut raw = std::mem::take(&mut *lock(&self.finished));
         let start = match self.batch_start.swap(0, Ordering::AcqRel) {
             0 => clock::now_ns(),
             stamp => stamp,

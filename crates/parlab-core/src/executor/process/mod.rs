@@ -139,7 +139,8 @@ impl Pool {
         self.core.dispatch(Job {
             tramp,
             func,
-            items: vec![(index, label(&arg), bytes)],
+            items: vec![(index, label(&arg), 0..bytes.len())],
+            args: bytes,
             control: slot.clone(),
             done: Box::new(move |outcome| {
                 let value = outcome.and_then(|done| match done.items.first() {
@@ -148,6 +149,7 @@ impl Pool {
                 });
                 target.complete(value);
             }),
+            prefetch: false,
         })?;
         Ok(Future::new(slot))
     }
@@ -184,24 +186,27 @@ impl Pool {
             let chunk: Vec<A> = args.by_ref().take(chunksize).collect();
             let first = self.core.journal.reserve(chunk.len());
             let mut items = Vec::with_capacity(chunk.len());
-            let mut bytes_in_chunk = 0;
+            let mut encoded = Vec::new();
             for (i, arg) in chunk.iter().enumerate() {
-                let bytes = postcard::to_allocvec(arg).map_err(|e| Error::Serialization(e.to_string()))?;
-                bytes_in_chunk += bytes.len();
-                items.push((first + i, label(arg), bytes));
+                let start = encoded.len();
+                encoded = postcard::to_io(arg, encoded).map_err(|e| Error::Serialization(e.to_string()))?;
+                items.push((first + i, label(arg), start..encoded.len()));
             }
+            let bytes_in_chunk = encoded.len();
             let slot: Arc<Slot<Vec<Result<R>>>> = Slot::new();
             let target = Arc::clone(&slot);
             self.core.dispatch(Job {
                 tramp,
                 func,
                 items,
+                args: encoded,
                 control: slot.clone(),
                 done: Box::new(move |outcome| {
                     target.complete(outcome.map(|done| {
                         done.items.iter().map(|item| decode::<R>(item.status, done.payload(item))).collect()
                     }));
                 }),
+                prefetch: true,
             })?;
             pending.push_back((Future::new(slot), bytes_in_chunk));
             pending_bytes += bytes_in_chunk;

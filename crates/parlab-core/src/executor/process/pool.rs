@@ -4,13 +4,17 @@
 //! Invariants:
 //! - every job is either queued, in exactly one worker's `inflight`, or
 //!   finished — and it is finished (its `done` called) exactly once;
-//! - a worker gets a job only while it has a free slot (one per thread), so
-//!   what the timeline shows is what the scheduler decided;
+//! - a worker gets a submitted job only while it has a free slot (one per
+//!   thread), so what the timeline shows is what the scheduler decided; a
+//!   `map` chunk may also take one spare slot, so the worker finds its next
+//!   chunk waiting instead of idling for a round trip (Python's executor
+//!   queues one call beyond its workers for the same reason);
 //! - every worker process is reaped by its reader thread, so none is left a
 //!   zombie; a worker that dies fails its in-flight jobs with `BrokenPool`
 //!   as soon as its socket reports the end, and is replaced.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -41,10 +45,15 @@ pub enum StartMethod {
 pub(crate) struct Job {
     pub tramp: usize,
     pub func: usize,
-    /// `(task index, argument label, encoded argument)`.
-    pub items: Vec<(usize, String, Vec<u8>)>,
+    /// `(task index, argument label, its encoded bytes in `args`)`.
+    pub items: Vec<(usize, String, Range<usize>)>,
+    /// Every item's argument, encoded one after another.
+    pub args: Vec<u8>,
     pub control: Arc<dyn Control>,
     pub done: Box<dyn FnOnce(Result<DoneMsg>) + Send>,
+    /// May wait in a busy worker's spare slot (a `map` chunk, which has no
+    /// future a caller could still cancel).
+    pub prefetch: bool,
 }
 
 struct InFlight {
@@ -59,7 +68,8 @@ struct Proc {
     index: usize,
     pid: libc::pid_t,
     sock: UnixStream,
-    free: usize,
+    /// Jobs sent and not yet answered.
+    held: usize,
     inflight: HashMap<u64, InFlight>,
     /// Takes no new work (its code snapshot is stale, or the pool shut down).
     retiring: bool,
@@ -194,7 +204,7 @@ impl Core {
             index,
             pid,
             sock,
-            free: self.threads,
+            held: 0,
             inflight: HashMap::new(),
             retiring: false,
             closed: false,
@@ -219,12 +229,13 @@ impl Core {
         Ok(())
     }
 
-    /// Hand queued jobs to workers with free slots, emptiest worker first.
+    /// Hand queued jobs to workers with room, emptiest worker first.
     fn pump(&self, st: &mut State) {
-        while !st.queue.is_empty() {
+        while let Some(next) = st.queue.front() {
+            let room = self.threads + usize::from(next.prefetch);
             let Some(k) = (0..st.procs.len())
-                .filter(|&k| !st.procs[k].retiring && st.procs[k].free > 0)
-                .max_by_key(|&k| (st.procs[k].free, std::cmp::Reverse(st.procs[k].index)))
+                .filter(|&k| !st.procs[k].retiring && st.procs[k].held < room)
+                .min_by_key(|&k| (st.procs[k].held, st.procs[k].index))
             else {
                 break;
             };
@@ -240,9 +251,10 @@ impl Core {
                 gil: self.gil_on.load(Ordering::Acquire),
                 interval_ns: self.interval_ns.load(Ordering::Acquire),
             };
-            let frame = wire::encode_job(&header, job.items.iter().map(|(i, _, arg)| (*i as u64, arg.as_slice())));
+            let frame =
+                wire::encode_job(&header, job.items.iter().map(|(i, _, arg)| (*i as u64, &job.args[arg.clone()])));
             let p = &mut st.procs[k];
-            p.free -= 1;
+            p.held += 1;
             let labels = job.items.into_iter().map(|(i, label, _)| (i, label)).collect();
             p.inflight.insert(id, InFlight { labels, sent_ns: now_ns(), done: job.done });
             // A failed send means the worker is dying; its reader will fail the job.
@@ -263,7 +275,7 @@ impl Core {
             let mut st = lock(&self.state);
             let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) else { break };
             let job = p.inflight.remove(&done.id);
-            p.free += 1;
+            p.held -= 1;
             let lane_worker = p.index;
             if p.retiring && p.inflight.is_empty() {
                 close(p);
