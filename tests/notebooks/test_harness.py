@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import KernelManager
 
-from run_notebooks import CHECK_TAG, ROOT, run_notebook
+from run_notebooks import CHECK_TAG, ROOT, run_notebook, run_with_retries
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -29,6 +29,10 @@ with open(FIXTURES / "notebooks.toml", "rb") as f:
 def run(name, spec=None, **kwargs):
     path = kwargs.pop("path", FIXTURES / name)
     return run_notebook(path, CONFIG.get(name, {}) if spec is None else spec, OUT, **kwargs)
+
+
+def run_retrying(name, spec=None):
+    return run_with_retries(FIXTURES / name, CONFIG.get(name, {}) if spec is None else spec, OUT, retries=1)
 
 
 def failure_text(result):
@@ -55,9 +59,23 @@ def test_good_notebook_passes_with_overrides_and_checks():
     assert any(CHECK_TAG in c.metadata.get("tags", []) for c in executed.cells), "the check cell did not run"
 
 
-def test_failing_check_fails_with_its_message():
+def test_failing_check_fails_with_its_message_after_one_retry():
     spec = {**CONFIG["good.ipynb"], "checks": ['assert!(total > 100, "total is only {total}");']}
-    expect_failure(run("good.ipynb", spec), "check", "panicked", "total is only 6")
+    result = run_retrying("good.ipynb", spec)
+    expect_failure(result, "check", "panicked", "total is only 6")
+    assert result.attempts == 2 and "total is only 6" in "\n".join(result.retried), (result.attempts, result.retried)
+
+
+def test_check_that_fails_once_passes_on_the_retry():
+    with tempfile.TemporaryDirectory() as tmp:
+        mark = Path(tmp) / "ran-before"
+        check = (
+            f'let mark = std::path::Path::new("{mark}"); let first = !mark.exists(); '
+            'std::fs::write(mark, b"").unwrap(); assert!(!first, "a timing check unlucky once");'
+        )
+        result = run_retrying("good.ipynb", {**CONFIG["good.ipynb"], "checks": [check]})
+    expect_pass(result)
+    assert result.attempts == 2 and "unlucky once" in "\n".join(result.retried), (result.attempts, result.retried)
 
 
 def test_override_that_matches_nothing_fails_before_running():
@@ -68,8 +86,9 @@ def test_override_that_matches_nothing_fails_before_running():
 
 
 def test_panic_is_caught_and_later_cells_are_not_run():
-    result = run("panic.ipynb")
+    result = run_retrying("panic.ipynb")
     expect_failure(result, "cell 2", "panicked at", "fixture panics on purpose")
+    assert result.attempts == 1, "a cell that panics is not a timing check: no retry"
     executed = nbformat.read(OUT / "panic.ipynb", as_version=4)
     assert not executed.cells[3].get("outputs") and executed.cells[3].execution_count is None
 
