@@ -77,6 +77,9 @@ pub fn released<T>(f: impl FnOnce() -> T) -> T {
 
 /// Sleep with the GIL released (CPython's `time.sleep`).
 pub fn sleep(duration: Duration) {
+    if crate::fault::Fault::GilHeldInSleep.is_active() {
+        return std::thread::sleep(duration);
+    }
     released(|| std::thread::sleep(duration));
 }
 

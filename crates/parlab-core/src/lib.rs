@@ -14,6 +14,11 @@
 //!   `sum_square`, `cpu_task`, `is_prime`, `foo`, `boo`, and a time scale.
 //! - [`record`] — what every run leaves behind: which task ran on which worker,
 //!   when, for how long; reports, comparisons and Amdahl's law.
+//! - [`machine`] — what the machine offers right now: its CPUs, and the cores a
+//!   few busy threads actually get while other programs run.
+//! - [`check`] — did a run behave as the lesson says? Judged by what load cannot
+//!   change (overlap, CPU time) and against what [`machine`] measured.
+//! - [`fault`] — defects injected on purpose, to prove the checks catch them.
 //!
 //! ```
 //! use parlab_core::prelude::*;
@@ -31,11 +36,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod advisor;
+pub mod check;
 mod clock;
 pub mod error;
 pub mod executor;
+pub mod fault;
 pub mod gil;
 pub mod graph;
+pub mod machine;
 pub mod record;
 mod runtime;
 pub mod shm;
@@ -81,11 +89,12 @@ pub mod prelude {
         as_completed, wait, wait_timeout,
     };
     pub use crate::graph::{BitGraph, Graph, PathDemo};
+    pub use crate::machine::{Cpus, Offer};
     pub use crate::record::{ExecutorKind, Lane, Report, Run, Sweep, TaskRecord, compare, timed};
     pub use crate::shm::{MatrixHandle, SharedMatrix, SharedMemoryManager};
     pub use crate::workload::{
         self, boo, burn_cpu, cpu_task, delayed_return, delayed_return_for, foo, is_prime, long_factorize,
         long_factorize_from, sum_square,
     };
-    pub use crate::{gil, init};
+    pub use crate::{check, gil, init, machine};
 }

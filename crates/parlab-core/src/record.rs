@@ -125,6 +125,21 @@ impl Run {
         self.tasks.iter().filter_map(|t| t.cpu).sum()
     }
 
+    /// How many tasks were under way at once, on average: their work (spans
+    /// minus GIL waits) over the wall time. A busy machine stretches tasks that
+    /// run side by side but does not stop them overlapping, so this changes
+    /// little with load; tasks run one at a time give about 1.
+    pub fn concurrency(&self) -> f64 {
+        if self.wall > 0.0 { self.work_time() / self.wall } else { 0.0 }
+    }
+
+    /// CPU cores the tasks used between them: their CPU time over the wall
+    /// time. `None` if a task has no CPU reading (very short tasks skip it).
+    pub fn cores_used(&self) -> Option<f64> {
+        let all = self.tasks.iter().map(|t| t.cpu).collect::<Option<Vec<f64>>>()?;
+        (self.wall > 0.0 && !all.is_empty()).then(|| all.iter().sum::<f64>() / self.wall)
+    }
+
     /// The distinct lanes used, sorted.
     pub fn lanes(&self) -> Vec<Lane> {
         let mut lanes: Vec<Lane> = self.tasks.iter().map(|t| t.lane).collect();
@@ -169,7 +184,7 @@ impl Report<'_> {
     /// without waiting for a GIL; only a sequential baseline measures that —
     /// see [`compare`].
     pub fn speedup(&self) -> f64 {
-        if self.run.wall > 0.0 { self.run.work_time() / self.run.wall } else { 0.0 }
+        self.run.concurrency()
     }
 
     /// Speedup per worker, between 0 and about 1.
@@ -218,6 +233,9 @@ impl fmt::Display for Report<'_> {
             writeln!(f, "  of which GIL wait {:>7.3} s", self.gil_wait())?;
         }
         writeln!(f, "wall time         {:>9.3} s", self.wall())?;
+        if let Some(cores) = run.cores_used() {
+            writeln!(f, "CPU cores used    {cores:>9.2}   (CPU time / wall time: how many computed at once)")?;
+        }
         writeln!(f, "speedup           {:>9.2}x  (task time without GIL waits / wall time)", self.speedup())?;
         write!(f, "efficiency        {:>9.0}%  (speedup / {} workers)", self.efficiency() * 100.0, run.workers)
     }

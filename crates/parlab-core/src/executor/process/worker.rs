@@ -217,6 +217,8 @@ fn run_job(job: JobMsg, thread: u32, base: usize) -> std::io::Result<Vec<u8>> {
         let arg = job.arg(range);
         done.item(|out| {
             let mut call = || {
+                // Outside the task's span, as a pool that really ran tasks one at a time would show it.
+                let _turn = crate::fault::SerialTurn::take();
                 let wait0 = crate::gil::waited_ns();
                 let clock = TaskClock::start();
                 // SAFETY: see above.

@@ -1,0 +1,252 @@
+//! Checks that a run behaved as the lesson says, judged in terms that a busy
+//! machine cannot change.
+//!
+//! Invariant: no check compares a wall time against a fixed number. Each one
+//! reads what load leaves alone — whether tasks overlapped in time
+//! ([`Run::concurrency`]), whether more than one of them computed at once
+//! ([`Run::cores_used`], from the OS's CPU clocks) — and judges CPU speed only
+//! against what the machine offered at that moment ([`Offer`]). So a learner's
+//! busy laptop gets a lower figure with the reason next to it, not a failure,
+//! while a pool that really runs its tasks one at a time fails on any machine.
+//!
+//! ```
+//! use parlab_core::prelude::*;
+//! # fn main() -> parlab_core::Result<()> {
+//! workload::set_scale(0.02)?;
+//! let pool = ThreadPool::new(4)?.gil(true);
+//! let (_, run) = pool.run(delayed_return_for, (0..8).map(|i| (i, 2.0)))?;
+//! let verdict = check::waited_together(&run);
+//! println!("{verdict}");
+//! assert!(verdict.passed(), "sleeps release the GIL");
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+
+use crate::machine::Offer;
+use crate::record::Run;
+
+/// Tasks under way at once must reach this share of what the pool allows.
+const OVERLAP_SHARE: f64 = 0.8;
+/// CPU cores used must reach this share of what the machine offered.
+const OFFER_SHARE: f64 = 0.7;
+/// Below this many cores on offer, a CPU speedup cannot show at all.
+const MIN_OFFER: f64 = 1.25;
+/// Threads that take turns use at most one core; this leaves room for the
+/// moments when the GIL changes hands.
+const ONE_CORE: f64 = 1.2;
+
+/// The outcome of one check, with the measured figures in words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    passed: bool,
+    text: String,
+}
+
+impl Check {
+    /// Whether the run behaved as expected.
+    pub fn passed(&self) -> bool {
+        self.passed
+    }
+
+    /// The explanation: what was measured and what it was held against.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Panic with the explanation if the check failed; for tests and notebook checks.
+    ///
+    /// # Panics
+    /// When [`Check::passed`] is false: that is its purpose.
+    #[track_caller]
+    pub fn assert(&self) {
+        assert!(self.passed, "{self}");
+    }
+
+    /// Evcxr shows a check as its sentence.
+    pub fn evcxr_display(&self) {
+        println!("{self}");
+    }
+
+    fn new(passed: bool, text: String) -> Check {
+        Check { passed, text }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", if self.passed { "PASS" } else { "FAIL" }, self.text)
+    }
+}
+
+/// Run `attempt` up to `tries` times and return the first check that passes,
+/// or the last failure.
+///
+/// A busy machine can slow a run after its offer was measured (never the
+/// other way round), so a retry is fair; a pool that is really broken fails
+/// every try, which the fault-injection tests prove.
+pub fn first_pass_of(tries: usize, mut attempt: impl FnMut() -> Check) -> Check {
+    let mut last = attempt();
+    for _ in 1..tries {
+        if last.passed {
+            break;
+        }
+        last = attempt();
+    }
+    last
+}
+
+/// How many equal tasks can be under way at once, on average, when `width`
+/// run at a time: 8 tasks on 3 workers go in rounds of 3, 3 and 2.
+fn ideal_overlap(tasks: usize, width: usize) -> f64 {
+    if tasks == 0 || width == 0 { 0.0 } else { tasks as f64 / tasks.div_ceil(width) as f64 }
+}
+
+/// Equal CPU-bound tasks ran in parallel: they overlapped in time, and they
+/// used about as many cores as the machine offered right then.
+///
+/// `offer` should be measured just before the run with as many threads as
+/// can compute at once (workers, or processes for GIL-on hybrids); the check
+/// expects `min(run.workers, offer.threads)` tasks under way.
+pub fn ran_in_parallel(run: &Run, offer: &Offer) -> Check {
+    let width = run.workers.min(offer.threads);
+    let tasks = run.tasks.len();
+    let name = &run.label;
+    if width < 2 || tasks < 2 {
+        let text = format!("{name}: parallelism needs 2+ workers and 2+ tasks ({width} workers, {tasks} tasks)");
+        return Check::new(false, text);
+    }
+    let ideal = ideal_overlap(tasks, width);
+    let overlap = run.concurrency();
+    let mut text = format!("{name}: {overlap:.2} tasks under way at once on average (at most {ideal:.2})");
+    let mut passed = overlap >= OVERLAP_SHARE * ideal;
+    if !passed {
+        text += &format!(", below {:.0}% of it: the tasks mostly ran one after another", 100.0 * OVERLAP_SHARE);
+    }
+    let offered = offer.cores();
+    match run.cores_used() {
+        None => text += "; no CPU times recorded, so only the overlap was judged",
+        Some(_) if offered < MIN_OFFER => {
+            text += &format!(
+                "; the machine offered only {offered:.2} cores to {} busy threads, too few to show a CPU speedup, \
+                 so only the overlap was judged",
+                offer.threads
+            )
+        }
+        Some(used) => {
+            let want = OFFER_SHARE * offered.min(ideal);
+            text += &format!("; they used {used:.2} CPU cores, where the machine offered {offered:.2}");
+            if used < want {
+                passed = false;
+                text += &format!(" (below the {want:.2} expected: the tasks did not compute at the same time)");
+            }
+        }
+    }
+    Check::new(passed, text)
+}
+
+/// Threads of one process took turns, as under a GIL: at most about one core
+/// busy at a time, and, with 2+ workers, the tasks waited for each other.
+pub fn took_turns(run: &Run) -> Check {
+    let name = &run.label;
+    let overlap = run.concurrency();
+    let mut text = format!("{name}: {overlap:.2} tasks computing at once on average");
+    let mut passed = overlap <= ONE_CORE;
+    if let Some(used) = run.cores_used() {
+        text += &format!(", {used:.2} CPU cores used");
+        passed &= used <= ONE_CORE;
+    }
+    if !passed {
+        text += &format!(" (more than {ONE_CORE}: the threads computed side by side, so no lock made them take turns)");
+    }
+    if run.workers >= 2 && run.tasks.len() >= 2 {
+        let (waited, spent) = (run.gil_wait(), run.task_time());
+        text += &format!("; {waited:.3} s of the tasks' {spent:.3} s went to waiting for the GIL");
+        if waited < 0.25 * spent {
+            passed = false;
+            text += " (under a quarter: the threads hardly competed for a lock)";
+        }
+    }
+    Check::new(passed, text)
+}
+
+/// Equal waiting tasks (sleeps, I/O) waited together: as many under way at
+/// once as the pool allows. Machine load hardly changes this, since a waiting
+/// task needs no core.
+pub fn waited_together(run: &Run) -> Check {
+    let name = &run.label;
+    let ideal = ideal_overlap(run.tasks.len(), run.workers);
+    let overlap = run.concurrency();
+    let mut text = format!("{name}: {overlap:.2} tasks waiting at once on average (at most {ideal:.2})");
+    let passed = overlap >= OVERLAP_SHARE * ideal;
+    if !passed {
+        text += &format!(", below {:.0}% of it: the waits did not overlap", 100.0 * OVERLAP_SHARE);
+    }
+    Check::new(passed, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{Cpus, Offer};
+    use crate::record::{ExecutorKind, Lane, TaskRecord};
+
+    fn run(spans: &[(f64, f64, f64)], workers: usize) -> Run {
+        let tasks = spans
+            .iter()
+            .enumerate()
+            .map(|(index, &(start, end, cpu))| TaskRecord {
+                index,
+                arg: index.to_string(),
+                lane: Lane { worker: index % workers, thread: 0, pid: 1 },
+                start,
+                end,
+                cpu: Some(cpu),
+                gil_wait: 0.0,
+                ok: true,
+            })
+            .collect();
+        let wall = spans.iter().map(|s| s.1).fold(0.0, f64::max);
+        Run { label: "test".into(), kind: ExecutorKind::Processes, workers, wall, tasks }
+    }
+
+    fn offer(cores: f64) -> Offer {
+        let cpus = Cpus { available: 2, quota: None };
+        Offer { threads: 2, wall: 1.0, cpu: vec![cores / 2.0; 2], cpus }
+    }
+
+    #[test]
+    fn ideal_overlap_counts_rounds() {
+        assert_eq!(ideal_overlap(8, 2), 2.0);
+        assert_eq!(ideal_overlap(3, 2), 1.5);
+        assert_eq!(ideal_overlap(14, 3), 14.0 / 5.0);
+        assert_eq!(ideal_overlap(0, 2), 0.0);
+    }
+
+    #[test]
+    fn side_by_side_passes_and_one_at_a_time_fails() {
+        let parallel = run(&[(0.0, 1.0, 1.0), (0.0, 1.0, 1.0)], 2);
+        assert!(ran_in_parallel(&parallel, &offer(2.0)).passed());
+        let serial = run(&[(0.0, 1.0, 1.0), (1.0, 2.0, 1.0)], 2);
+        assert!(!ran_in_parallel(&serial, &offer(2.0)).passed());
+        assert!(!ran_in_parallel(&serial, &offer(1.0)).passed(), "overlap is judged even on a busy machine");
+    }
+
+    #[test]
+    fn a_busy_machine_lowers_the_bar_for_cores() {
+        // Overlapping, but each task got 2/3 of a core: a third program held one core.
+        let loaded = run(&[(0.0, 1.5, 1.0), (0.0, 1.5, 1.0)], 2);
+        assert!(ran_in_parallel(&loaded, &offer(1.33)).passed());
+        assert!(!ran_in_parallel(&loaded, &offer(2.0)).passed(), "1.33 cores used of 2 offered is too few");
+        // Overlapping in time but computing one at a time (sharing one core).
+        let one_core = run(&[(0.0, 2.0, 1.0), (0.0, 2.0, 1.0)], 2);
+        assert!(!ran_in_parallel(&one_core, &offer(2.0)).passed());
+        assert!(took_turns(&one_core).text().contains("1.00 CPU cores"));
+    }
+
+    #[test]
+    fn one_worker_cannot_show_parallelism() {
+        let r = run(&[(0.0, 1.0, 1.0)], 1);
+        assert!(!ran_in_parallel(&r, &offer(2.0)).passed());
+    }
+}

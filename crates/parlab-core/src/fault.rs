@@ -1,0 +1,73 @@
+//! Faults injected on purpose, so the test suite can prove that its checks
+//! catch a broken executor — and so a curious learner can watch them do it.
+//!
+//! Invariant: with `PARLAB_FAULT` unset (the normal case) nothing here changes
+//! behaviour; the variable is read once per process (once per notebook cell's
+//! copy of this crate), and worker processes inherit it.
+//!
+//! - `PARLAB_FAULT=serial-workers`: worker processes (process and hybrid
+//!   pools) run their tasks one at a time, machine-wide, under a file lock —
+//!   a "parallel" pool that is really sequential.
+//! - `PARLAB_FAULT=gil-held-in-sleep`: [`crate::gil::sleep`] keeps the GIL while
+//!   it sleeps, as a C extension that forgot to release it would.
+//!
+//! Try it: `PARLAB_FAULT=serial-workers cargo run -p parlab-cli -- cpu` shows
+//! processes that no longer speed anything up, and [`crate::check`] says so.
+
+use std::sync::OnceLock;
+
+/// A deliberate defect, chosen by the `PARLAB_FAULT` environment variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Worker processes run one task at a time between them.
+    SerialWorkers,
+    /// `gil::sleep` does not release the GIL.
+    GilHeldInSleep,
+}
+
+impl Fault {
+    /// The fault named by `PARLAB_FAULT`, if any (an unknown name is none).
+    pub fn active() -> Option<Fault> {
+        static ACTIVE: OnceLock<Option<Fault>> = OnceLock::new();
+        *ACTIVE.get_or_init(|| match std::env::var("PARLAB_FAULT").ok()?.as_str() {
+            "serial-workers" => Some(Fault::SerialWorkers),
+            "gil-held-in-sleep" => Some(Fault::GilHeldInSleep),
+            _ => None,
+        })
+    }
+
+    /// Whether this fault is the active one.
+    pub fn is_active(self) -> bool {
+        Fault::active() == Some(self)
+    }
+}
+
+/// Held around a task by a worker process while `serial-workers` is active.
+pub(crate) struct SerialTurn(#[allow(dead_code)] Option<std::fs::File>);
+
+impl SerialTurn {
+    /// Wait for the machine-wide turn (a no-op unless the fault is active).
+    pub(crate) fn take() -> SerialTurn {
+        if !Fault::SerialWorkers.is_active() {
+            return SerialTurn(None);
+        }
+        SerialTurn(lock_turn())
+    }
+}
+
+#[cfg(unix)]
+fn lock_turn() -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join("parlab-fault-serial-workers.lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()?;
+    // Wait for the lock with the GIL released, so another thread of this
+    // process that holds the turn can take the GIL back and finish.
+    // SAFETY: flock on a descriptor we own; the lock goes with the file.
+    let rc = crate::gil::released(|| unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) });
+    (rc == 0).then_some(file)
+}
+
+#[cfg(not(unix))]
+fn lock_turn() -> Option<std::fs::File> {
+    None
+}
