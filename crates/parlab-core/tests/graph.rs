@@ -203,8 +203,7 @@ fn within_20s<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'sta
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(std::time::Duration::from_secs(20))
-        .unwrap_or_else(|_| panic!("{what} did not return within 20 s"))
+    rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap_or_else(|_| panic!("{what} did not return within 20 s"))
 }
 
 #[test]
