@@ -195,3 +195,45 @@ fn every_way_finds_the_same_distances() {
         assert!(all.outcomes[2].run.tasks.iter().all(|t| t.lane.pid != me));
     }
 }
+
+/// Runs `f` on its own thread and fails (instead of hanging the suite) if it
+/// has not finished within a generous 20 s.
+fn within_20s<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap_or_else(|_| panic!("{what} did not return within 20 s"))
+}
+
+#[test]
+fn an_unreachable_target_stops_the_product_method_however_large_max_hop_is() {
+    // 0 ⇄ 1, and 2 unreachable from either: the "exactly h hops" vector cycles
+    // {1}, {0}, {1}, … forever, so only the reached set can tell it to stop.
+    let mut adj = Array2::<u8>::zeros((3, 3));
+    adj[[0, 1]] = 1;
+    adj[[1, 0]] = 1;
+    let g = Graph::from_matrix(adj).unwrap();
+    let bits = g.to_bits().unwrap();
+    let product = within_20s("the product method", {
+        let g = g.clone();
+        move || {
+            (
+                g.path_distance(0, 2, usize::MAX).unwrap(),
+                g.path_distance(1, 2, usize::MAX).unwrap(),
+                g.path_distance(0, 1, usize::MAX).unwrap(),
+                g.path_distance(2, 0, usize::MAX).unwrap(),
+            )
+        }
+    });
+    let bitset = within_20s("the bitset method", move || {
+        (
+            bits.path_distance(0, 2, usize::MAX).unwrap(),
+            bits.path_distance(1, 2, usize::MAX).unwrap(),
+            bits.path_distance(0, 1, usize::MAX).unwrap(),
+            bits.path_distance(2, 0, usize::MAX).unwrap(),
+        )
+    });
+    assert_eq!(product, (None, None, Some(1), None)); // 2 has no out-edges at all
+    assert_eq!(product, bitset);
+}

@@ -334,3 +334,63 @@ fn a_forked_copy_of_a_manager_neither_shares_nor_unlinks() {
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
     assert!(shm::list_segments().unwrap().contains(&name));
 }
+
+/// Mappings (lines of /proc/self/maps) and open descriptors of this process
+/// that name one of `names`.
+fn held(names: &[String]) -> usize {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let mapped = maps.lines().filter(|l| names.iter().any(|n| l.contains(n.as_str()))).count();
+    let open = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| names.iter().any(|n| target.to_string_lossy().contains(n.as_str())))
+        .count();
+    mapped + open
+}
+
+fn share_many(manager: &SharedMemoryManager, n: usize) -> Vec<MatrixHandle> {
+    // Each SharedMatrix is dropped at once: only the cache may hold a mapping.
+    (0..n).map(|i| manager.share(array![[i as u8, 1], [2, 3]].view()).unwrap().handle().clone()).collect()
+}
+
+#[test]
+fn the_attach_cache_is_bounded_and_lets_go_of_unlinked_segments() {
+    let _g = serial();
+    // Bounded: attaching 200 segments leaves at most the capacity mapped.
+    let manager = SharedMemoryManager::without_watchdog().unwrap();
+    let handles = share_many(&manager, 200);
+    let names: Vec<String> = handles.iter().map(|h| h.name.clone()).collect();
+    assert_eq!(held(&names), 0);
+    for h in &handles {
+        assert_eq!(h.attach::<u8>().unwrap().view()[[1, 1]], 3);
+    }
+    let cached = held(&names);
+    assert!(cached > 0, "attached segments are cached");
+    // One mapping and one descriptor per cached segment.
+    assert!(cached <= 2 * shm::ATTACH_CACHE_CAPACITY, "{cached} mappings and descriptors for 200 segments");
+    // The manager that unlinks them evicts them from this process's cache.
+    drop(manager);
+    assert_eq!(held(&names), 0, "mappings of a dropped manager's segments");
+
+    // Unlinked behind the cache's back (as a watchdog, a sweep, or a manager
+    // in another process or notebook cell does): the next attach, even a
+    // cache hit, unmaps them.
+    let keep = SharedMemoryManager::without_watchdog().unwrap();
+    let keeper = share_many(&keep, 1).remove(0);
+    keeper.attach::<u8>().unwrap();
+    let manager = SharedMemoryManager::without_watchdog().unwrap();
+    let handles = share_many(&manager, 50);
+    let names: Vec<String> = handles.iter().map(|h| h.name.clone()).collect();
+    for h in &handles {
+        h.attach::<u8>().unwrap();
+    }
+    assert_eq!(held(&names), 2 * 50, "a mapping and a descriptor each");
+    for name in &names {
+        std::fs::remove_file(format!("{}/{name}", shm::SHM_DIR)).unwrap();
+    }
+    keeper.attach::<u8>().unwrap(); // a hit
+    assert_eq!(held(&names), 0, "mappings of segments no longer in /dev/shm");
+    assert!(matches!(handles[0].attach::<u8>(), Err(Error::Os(_))), "a gone segment does not attach from the cache");
+    drop(manager);
+    drop(keep);
+}

@@ -1,8 +1,12 @@
 //! A pool of threads in this process, built on rayon.
 //!
-//! Invariant: every submitted job is handed to rayon exactly once and
-//! accounted for in `outstanding` until it has completed its future, so
-//! `shutdown(wait = true)` returns exactly when no job is left. rayon itself is
+//! Invariant: every accepted job is handed to rayon exactly once and
+//! accounted for in `state` from before it is accepted until it has completed
+//! its future, so `shutdown(wait = true)` returns exactly when no job is left.
+//! Accepting and counting are one atomic step on `state`, the same word whose
+//! top bit `shutdown` sets: a `submit` either counts its job before that bit is
+//! set (and `shutdown` waits for it) or sees the bit and is refused — it can
+//! never slip a job in after `shutdown` has looked. rayon itself is
 //! only touched through `spawn`, a closure built by the copy of this crate that
 //! created the pool (see the module docs of `executor`).
 
@@ -20,6 +24,9 @@ use crate::record::{ExecutorKind, Journal, Lane, Run, lock};
 
 /// A job as the pool runs it: told which lane it is on.
 type Job = Box<dyn FnOnce(Lane) + Send>;
+
+/// The bit of `Shared::state` that says the pool is shut; the bits below it count jobs.
+const SHUT: usize = 1 << (usize::BITS - 1);
 
 /// A fixed number of threads sharing one queue (Python's `ThreadPoolExecutor`).
 ///
@@ -46,10 +53,10 @@ struct Shared {
     journal: Journal,
     gil: Arc<Gil>,
     gil_on: AtomicBool,
-    shut: AtomicBool,
     cancel_pending: AtomicBool,
-    /// Jobs handed to rayon and not yet finished.
-    outstanding: AtomicUsize,
+    /// [`SHUT`] once shut down, plus the number of jobs accepted and not yet
+    /// finished (see the module's invariant).
+    state: AtomicUsize,
     idle_lock: Mutex<()>,
     idle: Condvar,
 }
@@ -65,9 +72,8 @@ impl ThreadPool {
             journal: Journal::default(),
             gil: Arc::clone(&gil),
             gil_on: AtomicBool::new(false),
-            shut: AtomicBool::new(false),
             cancel_pending: AtomicBool::new(false),
-            outstanding: AtomicUsize::new(0),
+            state: AtomicUsize::new(0),
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),
         });
@@ -124,7 +130,7 @@ impl ThreadPool {
         R: Send + 'static,
         F: FnOnce(A) -> R + Send + 'static,
     {
-        self.open()?;
+        self.shared.accept(1)?;
         let index = self.shared.journal.reserve(1);
         let label = label(&arg);
         let slot = Slot::new();
@@ -148,10 +154,13 @@ impl ThreadPool {
         R: Send + 'static,
         F: Fn(A) -> R + Send + Sync + 'static,
     {
-        self.open()?;
+        self.open()?; // refuse before consuming `args`, and before a bad chunksize
+        let chunks = chunks(args, chunksize)?;
+        // All chunks or none: a map that raced `shutdown` starts nothing.
+        self.shared.accept(chunks.len())?;
         let f = Arc::new(f);
         let mut futures = Vec::new();
-        for chunk in chunks(args, chunksize)? {
+        for chunk in chunks {
             let first = self.shared.journal.reserve(chunk.len());
             let slot: Arc<Slot<Vec<Result<R>>>> = Slot::new();
             let (job_slot, shared, f) = (Arc::clone(&slot), Arc::clone(&self.shared), Arc::clone(&f));
@@ -205,14 +214,19 @@ impl ThreadPool {
     }
 
     /// Stop accepting work; optionally cancel queued tasks and wait for the rest.
+    ///
+    /// Once it has returned, every later `submit` or `map` is refused with
+    /// [`Error::Shutdown`]; with `wait`, every task accepted before has also
+    /// finished or (with `cancel_futures`, if it had not started) been cancelled.
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        self.shared.shut.store(true, Ordering::Release);
+        // Cancel first, so no job accepted before SHUT can start unseen between the two.
         if cancel_futures {
             self.shared.cancel_pending.store(true, Ordering::Release);
         }
+        self.shared.state.fetch_or(SHUT, Ordering::AcqRel);
         if wait {
             let mut guard = lock(&self.shared.idle_lock);
-            while self.shared.outstanding.load(Ordering::Acquire) > 0 {
+            while self.shared.state.load(Ordering::Acquire) & !SHUT > 0 {
                 // The timeout only guards against a wake-up lost between the load and the wait.
                 guard = self
                     .shared
@@ -238,19 +252,37 @@ impl ThreadPool {
         }
     }
 
+    /// A quick refusal for a pool already shut; not a promise (see [`Shared::accept`]).
     fn open(&self) -> Result<()> {
-        if self.shared.shut.load(Ordering::Acquire) { Err(Error::Shutdown) } else { Ok(()) }
+        if self.shared.state.load(Ordering::Acquire) & SHUT != 0 { Err(Error::Shutdown) } else { Ok(()) }
     }
 
+    /// Hand rayon a job counted by [`Shared::accept`].
     fn start(&self, job: Job) {
-        self.shared.outstanding.fetch_add(1, Ordering::AcqRel);
         (self.spawn)(job);
     }
 }
 
 impl Shared {
+    /// Count `jobs` more jobs as accepted, or refuse them all if the pool is shut.
+    fn accept(&self, jobs: usize) -> Result<()> {
+        let mut now = self.state.load(Ordering::Acquire);
+        loop {
+            if now & SHUT != 0 {
+                return Err(Error::Shutdown);
+            }
+            let next = now.checked_add(jobs).filter(|n| n & SHUT == 0).ok_or_else(|| {
+                Error::InvalidArgument(format!("{jobs} more jobs would overflow the pool's count of {now}"))
+            })?;
+            match self.state.compare_exchange_weak(now, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Ok(()),
+                Err(seen) => now = seen,
+            }
+        }
+    }
+
     fn finish_one(&self) {
-        if self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 && self.shut.load(Ordering::Acquire) {
+        if self.state.fetch_sub(1, Ordering::AcqRel) == SHUT | 1 {
             let _guard = lock(&self.idle_lock);
             self.idle.notify_all();
         }

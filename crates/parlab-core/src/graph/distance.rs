@@ -6,7 +6,9 @@
 //! fewest hops `h <= max_hop` of any path from `i` to `j`, `None` when there is
 //! no such path. A nonzero entry `adj[[r, c]]` is an edge `r → c`. Neither
 //! method panics or allocates more than a few rows on any input, including
-//! matrices read from shared memory that another process wrote.
+//! matrices read from shared memory that another process wrote, and neither
+//! does more than `M` hops, however large `max_hop` is: both stop once a hop
+//! reaches no node they had not reached before.
 
 use ndarray::{Array2, ArrayView2};
 
@@ -23,7 +25,8 @@ use crate::gil;
 ///
 /// Returns `Some(0)` for `i == j` (the empty path), `Some(h)` for the shortest
 /// path of `h <= max_hop` hops, and `None` when `j` is not reachable within
-/// `max_hop` hops (or at all).
+/// `max_hop` hops (or at all). It stops as soon as a hop reaches no new node,
+/// so it does at most `M` products even for `max_hop = usize::MAX`.
 ///
 /// The product is Boolean (OR of ANDs), so the vector holds "reachable in
 /// exactly `h` hops" rather than a count of walks. NumPy's `uint8 @ uint8`
@@ -58,6 +61,12 @@ pub fn path_distance(adj: ArrayView2<'_, u8>, i: usize, j: usize, max_hop: usize
     let a = adj.as_slice().ok_or_else(|| Error::InvalidArgument("matrix is not contiguous".into()))?;
     let mut v: Vec<u8> = a[i * m..(i + 1) * m].to_vec();
     let mut next = vec![0u8; m];
+    // Nodes reached within the hops done so far. `v` alone ("exactly h hops")
+    // can cycle forever; this union only grows, and once a hop adds nothing it
+    // never will again (the next hop's nodes are neighbours of nodes already
+    // in it), so `j` is unreachable. That bounds the loop by `M` hops however
+    // large `max_hop` is, and costs `M` bytes per hop against the product's `M²`.
+    let mut reached: Vec<bool> = v.iter().map(|&x| x != 0).collect();
     for hop in 1..=max_hop {
         if v[j] != 0 {
             return Ok(Some(hop));
@@ -78,6 +87,16 @@ pub fn path_distance(adj: ArrayView2<'_, u8>, i: usize, j: usize, max_hop: usize
         // One hop is well under a millisecond, far below the GIL's 5 ms switch interval.
         gil::tick();
         std::mem::swap(&mut v, &mut next);
+        let mut grew = false;
+        for (r, &x) in reached.iter_mut().zip(&v) {
+            if x != 0 && !*r {
+                *r = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
     }
     Ok(None)
 }

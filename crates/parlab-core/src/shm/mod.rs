@@ -58,7 +58,10 @@
 //! is its *argument*: the handle (a few dozen bytes) instead of the matrix.
 //! Workers started with `Spawn` share nothing and need the name. Each cell
 //! has its own copy of this crate's statics, so the per-process attach cache
-//! is per cell; it is only a cache (see [`MatrixHandle::attach`]).
+//! is per cell; it is only a cache (see [`MatrixHandle::attach`]). It holds at
+//! most [`ATTACH_CACHE_CAPACITY`] segments, and never keeps one mapped once it
+//! is unlinked: each cache, in each cell and each process, checks `/dev/shm`
+//! on every attach and unmaps what has left it, whoever unlinked it.
 //!
 //! ```
 //! use ndarray::Array2;
@@ -99,7 +102,7 @@ mod reaper;
 mod segment;
 
 pub use reaper::{NAME_PREFIX, SHM_DIR, list_segments, sweep_stale};
-pub use segment::{ElemType, Element, MatrixHandle, SharedView, clear_attach_cache};
+pub use segment::{ATTACH_CACHE_CAPACITY, ElemType, Element, MatrixHandle, SharedView, clear_attach_cache};
 
 use reaper::Owner;
 use segment::{Mapping, segment_bytes};
@@ -222,9 +225,13 @@ impl SharedMemoryManager {
         if std::process::id() != self.pid {
             return;
         }
-        for name in lock(&self.live).drain(..) {
-            reaper::unlink(&name);
+        let names: Vec<String> = lock(&self.live).drain(..).collect();
+        for name in &names {
+            reaper::unlink(name);
         }
+        // Other processes' caches, and other notebook cells' copies of this
+        // one, notice the names are gone on their next attach.
+        segment::forget(&names);
         if let Some(mut child) = lock(&self.watchdog).take() {
             drop(child.stdin.take()); // end-of-file: it removes nothing left and exits
             let _ = child.wait();

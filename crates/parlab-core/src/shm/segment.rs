@@ -13,6 +13,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ use shared_memory::{Shmem, ShmemConf, ShmemError};
 
 use crate::error::{Error, Result};
 use crate::record::lock;
+use crate::shm::SHM_DIR;
 
 /// Bytes before the elements; 64 keeps the data aligned for every element type.
 pub(crate) const HEADER: usize = 64;
@@ -345,6 +347,11 @@ pub(crate) fn segment_bytes(rows: usize, cols: usize, elem: ElemType) -> Result<
         })
 }
 
+/// At most this many segments stay mapped by the attach cache of each copy of
+/// this crate in a process; attaching one more unmaps the least recently used
+/// (views still holding it keep it mapped until they drop).
+pub const ATTACH_CACHE_CAPACITY: usize = 64;
+
 /// Per-process cache of attached segments, by name.
 ///
 /// A `static`, so in a notebook each cell's copy of this crate has its own
@@ -352,26 +359,101 @@ pub(crate) fn segment_bytes(rows: usize, cols: usize, elem: ElemType) -> Result<
 /// cell attaches again. That only costs one more attach — nothing depends on
 /// the cache for correctness, because a segment's content never changes while
 /// its name exists and names are never reused.
-fn cache() -> &'static Mutex<HashMap<String, Arc<Mapping>>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Mapping>>>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
+///
+/// Nor may a cache keep unlinked segments mapped: that would pin their memory
+/// and a descriptor each, in every process that ever attached. So every cache
+/// operation first drops entries whose name has left `/dev/shm` — whoever
+/// unlinked it (a manager in another process or another cell's copy of this
+/// crate, a watchdog, a sweep). A manager also evicts its own segments from
+/// its copy's cache when it unlinks them, so there they go at once.
+struct Cache {
+    maps: HashMap<String, Entry>,
+    /// Counts lookups, to find the least recently used entry.
+    clock: u64,
+    /// `/dev/shm`'s modification time when the entries were last checked, if
+    /// it was old enough to trust (see [`Cache::prune`]).
+    checked_at: Option<SystemTime>,
+}
+
+struct Entry {
+    map: Arc<Mapping>,
+    used: u64,
+}
+
+impl Cache {
+    /// Drop entries whose segment is gone. Every unlink in `/dev/shm` changes
+    /// its modification time, so while that time is unchanged since the last
+    /// check this is one `stat`. The time is coarse (a clock tick: an unlink
+    /// in the same tick as the last check would keep the same time), so a
+    /// time younger than a second is not trusted and the next call checks again.
+    fn prune(&mut self) {
+        let changed = dir_mtime(SHM_DIR);
+        if self.checked_at.is_some() && changed == self.checked_at {
+            return;
+        }
+        self.maps.retain(|name, _| super::reaper::segment_exists(name));
+        let settled = changed.filter(|&t| SystemTime::now().duration_since(t).is_ok_and(|age| age > SETTLED));
+        self.checked_at = settled;
+    }
+
+    fn touch(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    fn insert(&mut self, name: String, map: Arc<Mapping>) {
+        let used = self.touch();
+        self.maps.insert(name, Entry { map, used });
+        while self.maps.len() > ATTACH_CACHE_CAPACITY {
+            let oldest = self.maps.iter().min_by_key(|(_, e)| e.used).map(|(n, _)| n.clone());
+            match oldest {
+                Some(name) => self.maps.remove(&name),
+                None => break,
+            };
+        }
+    }
+}
+
+/// How old `/dev/shm`'s modification time must be before [`Cache::prune`] trusts it.
+const SETTLED: Duration = Duration::from_secs(1);
+
+fn dir_mtime(dir: &str) -> Option<SystemTime> {
+    std::fs::metadata(dir).and_then(|m| m.modified()).ok()
+}
+
+fn cache() -> &'static Mutex<Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(Cache { maps: HashMap::new(), clock: 0, checked_at: None }))
 }
 
 fn cached(handle: &MatrixHandle) -> Result<Arc<Mapping>> {
-    if let Some(map) = lock(cache()).get(&handle.name) {
-        // The cache is keyed by name only; the handle may still disagree.
-        return match map.read_header() {
-            Some(found) if found == (handle.elem, handle.rows, handle.cols) => Ok(Arc::clone(map)),
-            _ => Mapping::open(handle).map(Arc::new), // reports the mismatch
-        };
+    {
+        let mut cache = lock(cache());
+        cache.prune();
+        let used = cache.touch();
+        if let Some(entry) = cache.maps.get_mut(&handle.name) {
+            entry.used = used;
+            // The cache is keyed by name only; the handle may still disagree.
+            return match entry.map.read_header() {
+                Some(found) if found == (handle.elem, handle.rows, handle.cols) => Ok(Arc::clone(&entry.map)),
+                _ => Mapping::open(handle).map(Arc::new), // reports the mismatch
+            };
+        }
     }
+    // Opened without the lock held: other threads' hits need not wait for it.
     let map = Arc::new(Mapping::open(handle)?);
     let mut cache = lock(cache());
-    // On a miss, drop mappings of segments that are gone, so a long-lived
-    // worker holds at most the live segments plus those unlinked since.
-    cache.retain(|name, _| super::reaper::segment_exists(name));
+    cache.prune();
     cache.insert(handle.name.clone(), Arc::clone(&map));
     Ok(map)
+}
+
+/// Drop `names` from this copy's cache: their manager has just unlinked them.
+pub(crate) fn forget(names: &[String]) {
+    let mut cache = lock(cache());
+    for name in names {
+        cache.maps.remove(name);
+    }
 }
 
 /// Forget every cached mapping in this process (and in this copy of the
@@ -379,7 +461,7 @@ fn cached(handle: &MatrixHandle) -> Result<Arc<Mapping>> {
 /// many were cached.
 pub fn clear_attach_cache() -> usize {
     let mut cache = lock(cache());
-    let n = cache.len();
-    cache.clear();
+    let n = cache.maps.len();
+    cache.maps.clear();
     n
 }
