@@ -151,24 +151,7 @@ fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
-/// Seconds as `12.3 ms` or `1.23 s`.
-pub fn secs(s: f64) -> String {
-    if s >= 1.0 { format!("{s:.2} s") } else { format!("{:.1} ms", s * 1e3) }
-}
-
-/// Bytes as `512 B`, `16.0 MiB`.
-pub fn bytes(n: u128) -> String {
-    if n >= 1 << 60 {
-        return format!("{:.1e} bytes", n as f64);
-    }
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let (mut value, mut unit) = (n as f64, 0);
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
+pub use parlab::units::{human_bytes as bytes, human_secs as secs};
 
 /// The table the seed's `display_results` prints, one row per run: the sum of
 /// the tasks' own times against the wall time the batch took.

@@ -56,8 +56,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::executor::{Arg, Output};
-use crate::graph::memory::human;
 use crate::record::Run;
+use crate::units::{human_bytes, human_secs as secs};
 
 mod probe;
 
@@ -380,8 +380,8 @@ impl Verdict {
 
         let shipped = format!(
             "each task ships {} in and {} out, measured at {} ({:.1}% of the task)",
-            human(m.arg_bytes.round() as u128),
-            human(m.result_bytes.round() as u128),
+            human_bytes(m.arg_bytes.round() as u128),
+            human_bytes(m.result_bytes.round() as u128),
             secs(m.transfer_per_task),
             m.transfer_ratio() * 100.0
         );
@@ -464,8 +464,8 @@ impl fmt::Display for Advice {
         writeln!(
             f,
             "  argument / result  {:>10}  / {} (postcard)",
-            human(m.arg_bytes.round() as u128),
-            human(m.result_bytes.round() as u128)
+            human_bytes(m.arg_bytes.round() as u128),
+            human_bytes(m.result_bytes.round() as u128)
         )?;
         writeln!(
             f,
@@ -530,17 +530,4 @@ impl Advisor {
 /// See the module docs for what is measured and the rules.
 pub fn advise<A: Arg, R: Output>(f: fn(A) -> R, sample: impl IntoIterator<Item = A>) -> Result<Advice> {
     Advisor::new().advise(f, sample)
-}
-
-/// Seconds as `12.3 ms`, `45 µs`, `1.20 s`.
-fn secs(s: f64) -> String {
-    if !s.is_finite() {
-        "∞".into()
-    } else if s >= 1.0 {
-        format!("{s:.2} s")
-    } else if s >= 1e-3 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{:.1} µs", s * 1e6)
-    }
 }

@@ -41,33 +41,3 @@ impl Fault {
         Fault::active() == Some(self)
     }
 }
-
-/// Held around a task by a worker process while `serial-workers` is active.
-pub(crate) struct SerialTurn(#[allow(dead_code)] Option<std::fs::File>);
-
-impl SerialTurn {
-    /// Wait for the machine-wide turn (a no-op unless the fault is active).
-    pub(crate) fn take() -> SerialTurn {
-        if !Fault::SerialWorkers.is_active() {
-            return SerialTurn(None);
-        }
-        SerialTurn(lock_turn())
-    }
-}
-
-#[cfg(unix)]
-fn lock_turn() -> Option<std::fs::File> {
-    use std::os::fd::AsRawFd;
-    let path = std::env::temp_dir().join("parlab-fault-serial-workers.lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()?;
-    // Wait for the lock with the GIL released, so another thread of this
-    // process that holds the turn can take the GIL back and finish.
-    // SAFETY: flock on a descriptor we own; the lock goes with the file.
-    let rc = crate::gil::released(|| unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) });
-    (rc == 0).then_some(file)
-}
-
-#[cfg(not(unix))]
-fn lock_turn() -> Option<std::fs::File> {
-    None
-}

@@ -19,6 +19,7 @@
 //! - [`check`] — did a run behave as the lesson says? Judged by what load cannot
 //!   change (overlap, CPU time) and against what [`machine`] measured.
 //! - [`fault`] — defects injected on purpose, to prove the checks catch them.
+//! - [`units`] — seconds and bytes as people read them, one formatter each.
 //!
 //! ```
 //! use parlab_core::prelude::*;
@@ -47,6 +48,8 @@ pub mod machine;
 pub mod record;
 mod runtime;
 pub mod shm;
+mod sync;
+pub mod units;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
+use crate::sync::lock;
 
 /// Which kind of executor produced a run; decides how lanes are named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -382,28 +383,7 @@ pub fn fit_serial_fraction(points: &[(usize, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| (sxy / sxx).clamp(0.0, 1.0))
 }
 
-/// Seconds in the unit that keeps three significant figures: `28.1 s`,
-/// `2.01 s`, `12.3 ms`, `45 µs`.
-///
-/// ```
-/// use parlab_core::record::human_secs;
-/// assert_eq!(human_secs(28.09), "28.1 s");
-/// assert_eq!(human_secs(0.0123), "12.3 ms");
-/// ```
-pub fn human_secs(secs: f64) -> String {
-    let abs = secs.abs();
-    if abs >= 10.0 {
-        format!("{secs:.1} s")
-    } else if abs >= 1.0 {
-        format!("{secs:.2} s")
-    } else if abs >= 0.01 {
-        format!("{:.1} ms", secs * 1e3)
-    } else if abs >= 0.001 {
-        format!("{:.2} ms", secs * 1e3)
-    } else {
-        format!("{:.0} µs", secs * 1e6)
-    }
-}
+pub use crate::units::human_secs;
 
 /// Shorten `s` to at most `max` characters, marking the cut with `…`.
 pub(crate) fn shorten(s: &str, max: usize) -> String {
@@ -520,12 +500,6 @@ impl Journal {
         let wall = tasks.iter().map(|t| t.end).fold(0.0, f64::max);
         Run { label, kind, workers, wall, tasks }
     }
-}
-
-/// Lock a mutex, carrying on if a panicking thread poisoned it: every guarded
-/// value in this crate stays consistent between statements.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -98,12 +98,20 @@ struct Shipping {
     result_bytes: usize,
     /// Seconds of encode + one-way transfer + decode, summed over arguments and results.
     seconds: f64,
+    /// Run-queue delay of the thread that ships and of the echoing thread: time
+    /// either spent ready with no free core is the machine's load, not the
+    /// transfer's cost, and is left out (as for the tasks themselves).
+    own_queue: RunQueue,
+    echo_queue: RunQueue,
 }
 
 impl Shipping {
     fn start() -> Result<Shipping> {
         let (sock, mut peer) = UnixStream::pair()?;
+        let (queue_tx, queue_rx) = std::sync::mpsc::sync_channel(1);
         let echo = std::thread::Builder::new().name("parlab-advisor-echo".into()).spawn(move || {
+            // Opened here, so the handle reads this thread's counters.
+            let _ = queue_tx.send(RunQueue::open());
             let mut buf = Vec::new();
             let mut len = [0u8; 8];
             // Ends when the advisor closes its end (read fails) or goes away (write fails).
@@ -115,7 +123,18 @@ impl Shipping {
                 }
             }
         })?;
-        Ok(Shipping { sock, echo: Some(echo), args: 0, results: 0, arg_bytes: 0, result_bytes: 0, seconds: 0.0 })
+        let echo_queue = queue_rx.recv().unwrap_or(RunQueue(None));
+        Ok(Shipping {
+            sock,
+            echo: Some(echo),
+            args: 0,
+            results: 0,
+            arg_bytes: 0,
+            result_bytes: 0,
+            seconds: 0.0,
+            own_queue: RunQueue::open(),
+            echo_queue,
+        })
     }
 
     fn ship_arg<A: Arg>(&mut self, arg: &A) -> Result<()> {
@@ -143,6 +162,8 @@ impl Shipping {
         let t0 = clock::now_ns();
         let bytes = postcard::to_allocvec(value)
             .map_err(|e| Error::Serialization(format!("the {what} cannot be encoded to cross to a process: {e}")))?;
+        let waited = || Some(self.own_queue.delay_ns()? + self.echo_queue.delay_ns()?);
+        let queued0 = waited();
         let t1 = clock::now_ns();
         self.sock.write_all(&(bytes.len() as u64).to_le_bytes())?;
         self.sock.write_all(&bytes)?;
@@ -151,12 +172,14 @@ impl Shipping {
         let mut back = vec![0u8; u64::from_le_bytes(len) as usize];
         self.sock.read_exact(&mut back)?;
         let t2 = clock::now_ns();
+        let queued = queued0.zip(waited()).map_or(0, |(a, b)| b.saturating_sub(a));
         let decoded: T = postcard::from_bytes(&back)
             .map_err(|e| Error::Serialization(format!("the {what} does not decode after encoding: {e}")))?;
         let t3 = clock::now_ns();
         drop(decoded);
         // The socket time is a round trip; a pool sends each value one way.
-        let secs = clock::secs_between(t0, t1) + clock::secs_between(t1, t2) / 2.0 + clock::secs_between(t2, t3);
+        let round_trip = clock::secs_between(t1, t2.saturating_sub(queued).max(t1));
+        let secs = clock::secs_between(t0, t1) + round_trip / 2.0 + clock::secs_between(t2, t3);
         Ok((bytes.len(), secs))
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::{Error, Result};
-use crate::record::lock;
+use crate::sync::lock;
 
 const PENDING: u8 = 0;
 const RUNNING: u8 = 1;

@@ -20,7 +20,8 @@ use crate::executor::future::Slot;
 use crate::executor::local::run_item;
 use crate::executor::{Arg, Executor, Future, Output, chunks, collect_chunks, label};
 use crate::gil::{DEFAULT_SWITCH_INTERVAL, Gil, ThreadGil};
-use crate::record::{ExecutorKind, Journal, Lane, Run, lock};
+use crate::record::{ExecutorKind, Journal, Lane, Run};
+use crate::sync::lock;
 
 /// A job as the pool runs it: told which lane it is on.
 type Job = Box<dyn FnOnce(Lane) + Send>;

@@ -114,7 +114,7 @@ pub fn path_distance(adj: ArrayView2<'_, u8>, i: usize, j: usize, max_hop: usize
 pub fn pack_rows(adj: ArrayView2<'_, u8>) -> Result<Array2<u64>> {
     let m = check_square(adj.dim())?;
     let words = m.div_ceil(64);
-    crate::graph::memory::ensure_fits(
+    crate::machine::memory::ensure_fits(
         (m as u128) * (words as u128) * 8,
         &format!("the packed rows of a {m} × {m} matrix"),
     )?;

@@ -36,7 +36,6 @@ use crate::error::{Error, Result};
 
 pub mod demo;
 pub mod distance;
-pub(crate) mod memory;
 pub mod tasks;
 
 pub use demo::{Algorithm, FourWays, Outcome, PathDemo};
@@ -79,7 +78,7 @@ impl Graph {
         if !(0.0..=1.0).contains(&fraction) {
             return Err(Error::InvalidArgument(format!("the connection fraction must be in [0, 1], got {fraction}")));
         }
-        memory::ensure_fits((m as u128) * (m as u128), &format!("a {m} × {m} adjacency matrix"))?;
+        crate::machine::memory::ensure_fits((m as u128) * (m as u128), &format!("a {m} × {m} adjacency matrix"))?;
         let coin = Bernoulli::new(fraction).map_err(|e| Error::InvalidArgument(e.to_string()))?;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let mut data = vec![0u8; m * m];
@@ -164,7 +163,7 @@ impl Graph {
         if m == 0 {
             return Err(Error::InvalidArgument("pairs need at least one node (M = 0)".into()));
         }
-        memory::ensure_fits((n as u128) * 16, &format!("{n} pairs"))?;
+        crate::machine::memory::ensure_fits((n as u128) * 16, &format!("{n} pairs"))?;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         Ok((0..n)
             .map(|_| {

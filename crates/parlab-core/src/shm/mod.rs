@@ -95,8 +95,9 @@ use ndarray::ArrayView2;
 use shared_memory::{ShmemConf, ShmemError};
 
 use crate::error::{Error, Result};
-use crate::graph::memory::{ensure_fits, human};
-use crate::record::lock;
+use crate::machine::memory::ensure_fits;
+use crate::sync::lock;
+use crate::units::human_bytes;
 
 mod reaper;
 mod segment;
@@ -182,8 +183,8 @@ impl SharedMemoryManager {
         if bytes as u64 > free {
             return Err(Error::InvalidArgument(format!(
                 "{what} needs {} but {SHM_DIR} has only {} free",
-                human(bytes as u128),
-                human(u128::from(free))
+                human_bytes(bytes as u128),
+                human_bytes(u128::from(free))
             )));
         }
         let name = format!("{}{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed));
@@ -308,11 +309,11 @@ fn reserve(name: &str, bytes: usize) -> Result<()> {
             0 | libc::EOPNOTSUPP | libc::EINVAL => Ok(()), // no fallocate here: rely on the statvfs check
             libc::ENOSPC => Err(Error::InvalidArgument(format!(
                 "{SHM_DIR} has no room for {} (segment {name})",
-                human(bytes as u128)
+                human_bytes(bytes as u128)
             ))),
             errno => Err(Error::Os(format!(
                 "could not reserve {} for segment {name}: {}",
-                human(bytes as u128),
+                human_bytes(bytes as u128),
                 std::io::Error::from_raw_os_error(errno)
             ))),
         }

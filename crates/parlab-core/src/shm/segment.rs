@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use shared_memory::{Shmem, ShmemConf, ShmemError};
 
 use crate::error::{Error, Result};
-use crate::record::lock;
 use crate::shm::SHM_DIR;
+use crate::sync::lock;
 
 /// Bytes before the elements; 64 keeps the data aligned for every element type.
 pub(crate) const HEADER: usize = 64;

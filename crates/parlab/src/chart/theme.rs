@@ -281,20 +281,7 @@ pub(crate) fn integer_tick(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-6 { format!("{}", v.round() as i64) } else { String::new() }
 }
 
-/// A duration for people: `1.23 s`, `45.6 ms`.
-pub(crate) fn fmt_secs(s: f64) -> String {
-    if s >= 100.0 {
-        format!("{s:.0} s")
-    } else if s >= 10.0 {
-        format!("{s:.1} s")
-    } else if s >= 1.0 {
-        format!("{s:.2} s")
-    } else if s >= 0.01 {
-        format!("{:.0} ms", s * 1e3)
-    } else {
-        format!("{:.2} ms", s * 1e3)
-    }
-}
+pub(crate) use parlab_core::units::human_secs as fmt_secs;
 
 /// `n` and a noun, plural when `n != 1`: `1 worker`, `3 workers`.
 pub(crate) fn count(n: usize, noun: &str) -> String {

@@ -29,6 +29,7 @@ use crate::runtime;
 
 mod loaded;
 mod pool;
+mod serial_turn;
 mod wire;
 pub(crate) mod worker;
 

@@ -27,7 +27,8 @@ use crate::executor::process::loaded::Loaded;
 use crate::executor::process::wire::{self, DoneMsg, JobHeader};
 use crate::executor::process::worker::{self, WorkerSpec};
 use crate::gil::DEFAULT_SWITCH_INTERVAL;
-use crate::record::{ExecutorKind, Journal, Lane, RawTask, lock};
+use crate::record::{ExecutorKind, Journal, Lane, RawTask};
+use crate::sync::lock;
 
 /// How worker processes are started (Python's multiprocessing start methods).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -19,8 +19,8 @@ use crate::clock::TaskClock;
 use crate::error::{Error, Result};
 use crate::executor::process::wire::{self, DoneWriter, ItemTiming, JobMsg};
 use crate::gil::{Gil, ThreadGil};
-use crate::record::lock;
 use crate::runtime;
+use crate::sync::lock;
 
 /// How the pool calls a task inside a worker: decode the argument, call the
 /// function, append the encoded result (or a message) to `out`, return the
@@ -218,7 +218,7 @@ fn run_job(job: JobMsg, thread: u32, base: usize) -> std::io::Result<Vec<u8>> {
         done.item(|out| {
             let mut call = || {
                 // Outside the task's span, as a pool that really ran tasks one at a time would show it.
-                let _turn = crate::fault::SerialTurn::take();
+                let _turn = super::serial_turn::SerialTurn::take();
                 let wait0 = crate::gil::waited_ns();
                 let clock = TaskClock::start();
                 // SAFETY: see above.

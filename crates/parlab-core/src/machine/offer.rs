@@ -1,5 +1,4 @@
-//! What the machine offers right now: its CPUs, and how much of them a few
-//! busy threads actually get at this moment.
+//! How much CPU a few busy threads actually get at this moment.
 //!
 //! Invariant: [`Offer`] is a measurement, never a guess. It is the CPU time
 //! that `threads` spinning threads were given, divided by the wall time they
@@ -13,6 +12,7 @@ use std::fmt;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use super::cpus::{Cpus, cpus};
 use crate::clock;
 use crate::error::{Error, Result};
 
@@ -20,52 +20,6 @@ use crate::error::{Error, Result};
 /// share the CPUs out fairly (its time slices are a few milliseconds), short
 /// enough to run before every measured cell.
 pub const OFFER_SPIN: Duration = Duration::from_millis(250);
-
-/// The machine's CPUs as this process may use them.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Cpus {
-    /// Logical CPUs this process may run on (`std::thread::available_parallelism`:
-    /// hardware threads, narrowed by CPU affinity and, on Linux, a cgroup quota).
-    pub available: usize,
-    /// A container's CPU quota in cores (cgroup v2 `cpu.max`), if one is set.
-    pub quota: Option<f64>,
-}
-
-/// The CPUs this process may use.
-///
-/// ```
-/// let cpus = parlab_core::machine::cpus();
-/// assert!(cpus.available >= 1);
-/// println!("{cpus}");
-/// ```
-pub fn cpus() -> Cpus {
-    Cpus { available: std::thread::available_parallelism().map_or(1, |n| n.get()), quota: cgroup_quota() }
-}
-
-#[cfg(target_os = "linux")]
-fn cgroup_quota() -> Option<f64> {
-    // cgroup v2: "max 100000" (no quota) or "200000 100000" (2 cores' worth).
-    let text = std::fs::read_to_string("/sys/fs/cgroup/cpu.max").ok()?;
-    let mut parts = text.split_whitespace();
-    let quota: f64 = parts.next()?.parse().ok()?;
-    let period: f64 = parts.next()?.parse().ok()?;
-    (period > 0.0).then(|| quota / period)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn cgroup_quota() -> Option<f64> {
-    None
-}
-
-impl fmt::Display for Cpus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} logical CPUs available to this process", self.available)?;
-        match self.quota {
-            Some(q) => write!(f, " (container quota: {q:.2} cores)"),
-            None => write!(f, " (no container CPU quota)"),
-        }
-    }
-}
 
 /// What `threads` busy threads were given by the machine during one short spin.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,15 +59,15 @@ impl fmt::Display for Offer {
         writeln!(f, "{}.", self.cpus)?;
         write!(
             f,
-            "Right now {n} busy thread{} got {:.2} cores between them ({:.0}% of {:.1} s each, on average)",
+            "Right now {n} busy thread{} got {:.2} cores between them over {:.2} s ({:.0}% of a core each)",
             if n == 1 { "" } else { "s" },
             self.cores(),
+            self.wall,
             100.0 * self.cores() / n as f64,
-            self.wall
         )?;
-        let idle = (n.min(self.cpus.available) as f64 - self.cores()).max(0.0);
-        if idle > 0.25 {
-            write!(f, ": other programs held about {idle:.1} of the cores they could have had")?;
+        let taken = (n.min(self.cpus.available) as f64 - self.cores()).max(0.0);
+        if taken > 0.25 {
+            write!(f, ": other programs were using about {taken:.1} of the cores these threads could have had")?;
         }
         Ok(())
     }

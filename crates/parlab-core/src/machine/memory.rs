@@ -6,6 +6,7 @@
 //! `u128`, so no `M × M` product can overflow on the way here.
 
 use crate::error::{Error, Result};
+use crate::units::human_bytes;
 
 /// Refuse `bytes` if they exceed the memory this process can still get: the
 /// smaller of the system's `MemAvailable` and the room left under a cgroup v2
@@ -16,8 +17,8 @@ pub(crate) fn ensure_fits(bytes: u128, what: &str) -> Result<()> {
     if bytes > u128::from(limit) || bytes > isize::MAX as u128 {
         return Err(Error::InvalidArgument(format!(
             "{what} needs {} but only {} of memory is available",
-            human(bytes),
-            human(u128::from(limit))
+            human_bytes(bytes),
+            human_bytes(u128::from(limit))
         )));
     }
     Ok(())
@@ -49,18 +50,6 @@ fn cgroup_room() -> Option<u64> {
     Some(max.saturating_sub(current))
 }
 
-/// `1.5 GiB`-style text for messages.
-pub(crate) fn human(bytes: u128) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,11 +59,5 @@ mod tests {
         assert!(ensure_fits(1 << 20, "a small thing").is_ok());
         let err = ensure_fits(u128::from(u64::MAX) * 4, "a huge thing").unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("a huge thing")), "{err}");
-    }
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human(512), "512 B");
-        assert_eq!(human(16 << 20), "16.0 MiB");
     }
 }
