@@ -21,13 +21,19 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::machine::Offer;
-use crate::record::Run;
+use crate::record::{ExecutorKind, Run};
 
 /// Tasks under way at once must reach this share of what the pool allows.
 const OVERLAP_SHARE: f64 = 0.8;
+/// Tasks of different workers must overlap at least this share of what
+/// independent workers, as busy as these, would show.
+const CROSS_SHARE: f64 = 0.5;
+/// Parallel tasks may spend at most this share of their time waiting for a GIL.
+const GIL_SHARE: f64 = 0.25;
 /// CPU cores used must reach this share of what the machine offered.
 const OFFER_SHARE: f64 = 0.7;
 /// Below this many cores on offer, a CPU speedup cannot show at all.
@@ -102,34 +108,47 @@ fn ideal_overlap(tasks: usize, width: usize) -> f64 {
     if tasks == 0 || width == 0 { 0.0 } else { tasks as f64 / tasks.div_ceil(width) as f64 }
 }
 
-/// Equal CPU-bound tasks ran in parallel: they overlapped in time, and they
+/// Equal CPU-bound tasks ran in parallel: tasks of different workers
+/// overlapped in time, hardly any time went to waiting for a GIL, and they
 /// used about as many cores as the machine offered right then.
 ///
 /// `offer` should be measured just before the run with as many threads as
 /// can compute at once (workers, or processes for GIL-on hybrids); the check
-/// expects `min(run.workers, offer.threads)` tasks under way.
+/// expects `min(run.workers, offer.threads)` tasks under way. Workers are
+/// processes for process and hybrid pools (threads of one process share its
+/// GIL), threads otherwise.
 pub fn ran_in_parallel(run: &Run, offer: &Offer) -> Check {
     let width = run.workers.min(offer.threads);
     let tasks = run.tasks.len();
     let name = &run.label;
-    if width < 2 || tasks < 2 {
-        let text = format!("{name}: parallelism needs 2+ workers and 2+ tasks ({width} workers, {tasks} tasks)");
+    let Some(overlap) = cross_overlap(run).filter(|_| width >= 2 && tasks >= 2) else {
+        let text = format!("{name}: parallelism needs 2+ workers running 2+ tasks ({width} workers, {tasks} tasks)");
         return Check::new(false, text);
-    }
+    };
     let ideal = ideal_overlap(tasks, width);
-    let overlap = run.concurrency();
-    let mut text = format!("{name}: {overlap:.2} tasks under way at once on average (at most {ideal:.2})");
-    let mut passed = overlap >= OVERLAP_SHARE * ideal;
+    let mut text = format!(
+        "{name}: {:.0}% of the tasks' time overlapped another worker's task (independent workers, \
+         as busy as these, would give {:.0}%); {:.2} tasks under way at once on average (at most {ideal:.2})",
+        100.0 * overlap.actual,
+        100.0 * overlap.expected,
+        run.concurrency()
+    );
+    let mut passed = overlap.actual >= CROSS_SHARE * overlap.expected;
     if !passed {
-        text += &format!(", below {:.0}% of it: the tasks mostly ran one after another", 100.0 * OVERLAP_SHARE);
+        text += ": the tasks mostly ran one after another";
+    }
+    let (waited, spent) = (run.gil_wait(), run.task_time());
+    if waited > GIL_SHARE * spent {
+        passed = false;
+        text += &format!("; {:.0}% of the tasks' time went to waiting for a GIL", 100.0 * waited / spent);
     }
     let offered = offer.cores();
     match run.cores_used() {
-        None => text += "; no CPU times recorded, so only the overlap was judged",
-        Some(_) if offered < MIN_OFFER => {
+        None => text += "; no CPU times recorded, so the cores were not judged",
+        Some(used) if offered < MIN_OFFER => {
             text += &format!(
-                "; the machine offered only {offered:.2} cores to {} busy threads, too few to show a CPU speedup, \
-                 so only the overlap was judged",
+                "; they used {used:.2} CPU cores, and the machine offered only {offered:.2} to {} busy threads, \
+                 too few to show a CPU speedup",
                 offer.threads
             )
         }
@@ -143,6 +162,64 @@ pub fn ran_in_parallel(run: &Run, offer: &Offer) -> Check {
         }
     }
     Check::new(passed, text)
+}
+
+/// How much tasks of different workers overlapped, against what chance gives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Overlap {
+    /// Share of the tasks' time during which another worker had a task under way.
+    actual: f64,
+    /// The same share if every worker were busy as much as it was, but at
+    /// random moments: what workers that run independently show.
+    expected: f64,
+}
+
+/// [`Overlap`] of a run's tasks across workers; `None` with fewer than two
+/// workers or no task time. Comparing with chance keeps this fair on a busy
+/// machine, where short tasks leave each worker idle between them for a while
+/// (woken threads pre-empt a finishing worker): such workers overlap less, but
+/// as much as their busy time allows, while a pool that runs one task at a
+/// time overlaps not at all.
+fn cross_overlap(run: &Run) -> Option<Overlap> {
+    let by_process = matches!(run.kind, ExecutorKind::Processes | ExecutorKind::Hybrid);
+    let mut groups: BTreeMap<u64, Vec<(f64, f64)>> = BTreeMap::new();
+    for t in &run.tasks {
+        let key = if by_process { u64::from(t.lane.pid) } else { (t.lane.worker as u64) << 32 | t.lane.thread as u64 };
+        groups.entry(key).or_default().push((t.start, t.end));
+    }
+    if groups.len() < 2 || run.wall <= 0.0 {
+        return None;
+    }
+    let merged: Vec<Vec<(f64, f64)>> = groups.values().map(|spans| merge(spans.clone())).collect();
+    let busy: Vec<f64> = merged.iter().map(|m| m.iter().map(|s| s.1 - s.0).sum::<f64>() / run.wall).collect();
+    let (mut actual, mut expected, mut total) = (0.0, 0.0, 0.0);
+    for (g, spans) in groups.values().enumerate() {
+        let others = merge(merged.iter().enumerate().filter(|&(h, _)| h != g).flat_map(|(_, m)| m.clone()).collect());
+        let idle_elsewhere: f64 =
+            busy.iter().enumerate().filter(|&(h, _)| h != g).map(|(_, b)| 1.0 - b.min(1.0)).product();
+        for &(start, end) in spans {
+            let first = others.partition_point(|s| s.1 <= start);
+            let covered: f64 =
+                others[first..].iter().take_while(|s| s.0 < end).map(|s| s.1.min(end) - s.0.max(start)).sum();
+            actual += covered;
+            expected += (end - start) * (1.0 - idle_elsewhere);
+            total += end - start;
+        }
+    }
+    (total > 0.0).then(|| Overlap { actual: actual / total, expected: expected / total })
+}
+
+/// Sorted, disjoint intervals covering the same time as `spans`.
+fn merge(mut spans: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
 }
 
 /// Threads of one process took turns, as under a GIL: at most about one core
@@ -198,7 +275,7 @@ mod tests {
             .map(|(index, &(start, end, cpu))| TaskRecord {
                 index,
                 arg: index.to_string(),
-                lane: Lane { worker: index % workers, thread: 0, pid: 1 },
+                lane: Lane { worker: index % workers, thread: 0, pid: 1 + (index % workers) as u32 },
                 start,
                 end,
                 cpu: Some(cpu),
@@ -242,6 +319,29 @@ mod tests {
         let one_core = run(&[(0.0, 2.0, 1.0), (0.0, 2.0, 1.0)], 2);
         assert!(!ran_in_parallel(&one_core, &offer(2.0)).passed());
         assert!(took_turns(&one_core).text().contains("1.00 CPU cores"));
+    }
+
+    #[test]
+    fn idle_gaps_between_short_tasks_are_fair_but_no_overlap_is_not() {
+        // Two workers, each busy half the time at moments of its own: they
+        // overlap about as chance predicts, which is parallel enough.
+        let gappy: Vec<(f64, f64, f64)> = (0..20)
+            .map(|i| {
+                if i % 2 == 0 {
+                    (i as f64 * 0.5, i as f64 * 0.5 + 0.5, 0.5)
+                } else {
+                    ((i - 1) as f64 * 0.5 + 0.25, (i - 1) as f64 * 0.5 + 0.75, 0.5)
+                }
+            })
+            .collect();
+        let r = run(&gappy, 2);
+        let o = cross_overlap(&r).unwrap();
+        assert!(o.actual >= CROSS_SHARE * o.expected, "{o:?}");
+        // The same busy time, but strictly taking turns.
+        let turns: Vec<(f64, f64, f64)> = (0..20).map(|i| (i as f64 * 0.5, i as f64 * 0.5 + 0.5, 0.5)).collect();
+        let o = cross_overlap(&run(&turns, 2)).unwrap();
+        assert_eq!(o.actual, 0.0);
+        assert!(o.expected > 0.4, "{o:?}");
     }
 
     #[test]
