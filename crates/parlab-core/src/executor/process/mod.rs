@@ -32,11 +32,13 @@ mod codec_de;
 mod loaded;
 mod pool;
 mod wire;
+#[cfg(test)]
+mod wire_fuzz;
 pub(crate) mod worker;
 
 pub use pool::StartMethod;
 use pool::{Core, Job};
-use wire::{STATUS_OK, STATUS_PANICKED, STATUS_SERDE};
+use wire::{STATUS_OK, STATUS_PANICKED, STATUS_REFUSED, STATUS_SERDE};
 
 /// How many bytes of encoded arguments `map` keeps waiting for workers.
 const MAX_PENDING_BYTES: usize = 64 << 20;
@@ -74,6 +76,7 @@ fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
     match status {
         STATUS_OK => codec::decode(bytes, "result").map_err(Error::Serialization),
         STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(bytes).into_owned())),
+        STATUS_REFUSED => Err(Error::BrokenPool(String::from_utf8_lossy(bytes).into_owned())),
         _ => Err(Error::Serialization(String::from_utf8_lossy(bytes).into_owned())),
     }
 }
