@@ -203,3 +203,40 @@ macro_rules! fields {
 }
 
 fields!(SerializeStruct, SerializeStructVariant);
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    struct Refuses;
+
+    impl Serialize for Refuses {
+        fn serialize<S: ser::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(ser::Error::custom("deep refusal"))
+        }
+    }
+
+    #[derive(serde::Serialize)]
+    enum Shape {
+        Struct { name: String, inner: BTreeMap<u8, (u8, Option<Refuses>)> },
+    }
+
+    #[test]
+    fn a_custom_message_from_deep_inside_is_kept_and_the_buffer_left_as_it_was() {
+        let value = Shape::Struct { name: "x".into(), inner: BTreeMap::from([(1, (2, Some(Refuses)))]) };
+        let mut out = vec![7, 7];
+        let err = encode_into(&value, &mut out, "argument").unwrap_err();
+        assert_eq!(out, [7, 7]);
+        assert!(err.contains("deep refusal") && err.contains("codec::tests::Shape"), "{err}");
+    }
+
+    #[test]
+    fn a_plain_postcard_failure_names_the_type_and_keeps_postcard_s_reason() {
+        let err = decode::<(u64, String)>(&[1], "result").unwrap_err();
+        assert!(err.starts_with("could not decode the result as `(u64, alloc::string::String)`: "), "{err}");
+        assert!(err.contains("end of buffer"), "{err}");
+        assert_eq!(decode::<u64>(&[5], "result"), Ok(5));
+    }
+}

@@ -86,9 +86,12 @@ fn items() -> impl Strategy<Value = Vec<(u64, Vec<u8>)>> {
     prop::collection::vec((any::<u64>(), prop::collection::vec(any::<u8>(), 0..40)), 0..6)
 }
 
-/// Frames whose first bytes are right, so the garbage reaches the fields.
+/// Frames whose first bytes are right, so the garbage reaches the fields;
+/// half of them with a length field that matches what follows.
 fn tagged_garbage() -> impl Strategy<Value = Vec<u8>> {
-    (any::<bool>(), any::<u32>(), prop::collection::vec(any::<u8>(), 0..200)).prop_map(|(job, len, body)| {
+    let parts = (any::<bool>(), any::<Option<u32>>(), prop::collection::vec(any::<u8>(), 0..200));
+    parts.prop_map(|(job, len, body)| {
+        let len = len.unwrap_or(4 + body.len() as u32);
         let mut f = len.to_le_bytes().to_vec();
         f.extend_from_slice(if job { b"plJ1" } else { b"plD1" });
         f.extend_from_slice(&body);
