@@ -27,15 +27,19 @@ use crate::executor::{Arg, Executor, Future, Output, collect_chunk, label, panic
 use crate::record::{ExecutorKind, Run};
 use crate::runtime;
 
+mod codec;
+mod codec_de;
 mod loaded;
 mod pool;
 mod serial_turn;
 mod wire;
+#[cfg(test)]
+mod wire_fuzz;
 pub(crate) mod worker;
 
 pub use pool::StartMethod;
 use pool::{Core, Job};
-use wire::{STATUS_OK, STATUS_PANICKED, STATUS_SERDE};
+use wire::{STATUS_OK, STATUS_PANICKED, STATUS_REFUSED, STATUS_SERDE};
 
 /// How many bytes of encoded arguments `map` keeps waiting for workers.
 const MAX_PENDING_BYTES: usize = 64 << 20;
@@ -47,25 +51,21 @@ const MAX_PENDING_BYTES: usize = 64 << 20;
 unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8 {
     // SAFETY: guaranteed by the caller.
     let f: fn(A) -> R = unsafe { std::mem::transmute::<usize, fn(A) -> R>(func) };
-    let arg: A = match postcard::from_bytes(arg) {
+    let arg: A = match codec::decode(arg, "argument") {
         Ok(a) => a,
         Err(e) => {
-            out.extend_from_slice(format!("could not decode the argument: {e}").as_bytes());
+            out.extend_from_slice(e.as_bytes());
             return STATUS_SERDE;
         }
     };
     match catch_unwind(AssertUnwindSafe(|| f(arg))) {
-        Ok(r) => {
-            let start = out.len();
-            match postcard::to_io(&r, &mut *out) {
-                Ok(_) => STATUS_OK,
-                Err(e) => {
-                    out.truncate(start);
-                    out.extend_from_slice(format!("could not encode the result: {e}").as_bytes());
-                    STATUS_SERDE
-                }
+        Ok(r) => match codec::encode_into(&r, out, "result") {
+            Ok(()) => STATUS_OK,
+            Err(e) => {
+                out.extend_from_slice(e.as_bytes());
+                STATUS_SERDE
             }
-        }
+        },
         Err(payload) => {
             out.extend_from_slice(panic_message(payload).as_bytes());
             STATUS_PANICKED
@@ -75,8 +75,9 @@ unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u
 
 fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
     match status {
-        STATUS_OK => postcard::from_bytes(bytes).map_err(|e| Error::Serialization(e.to_string())),
+        STATUS_OK => codec::decode(bytes, "result").map_err(Error::Serialization),
         STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(bytes).into_owned())),
+        STATUS_REFUSED => Err(Error::BrokenPool(String::from_utf8_lossy(bytes).into_owned())),
         _ => Err(Error::Serialization(String::from_utf8_lossy(bytes).into_owned())),
     }
 }
@@ -133,7 +134,8 @@ impl Pool {
 
     fn submit<A: Arg, R: Output>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>> {
         let (tramp, func) = self.addresses(f)?;
-        let bytes = postcard::to_allocvec(&arg).map_err(|e| Error::Serialization(e.to_string()))?;
+        let mut bytes = Vec::new();
+        codec::encode_into(&arg, &mut bytes, "argument").map_err(Error::Serialization)?;
         let index = self.core.journal.reserve(1);
         let slot: Arc<Slot<R>> = Slot::new();
         let target = Arc::clone(&slot);
@@ -190,7 +192,7 @@ impl Pool {
             let mut encoded = Vec::new();
             for (i, arg) in chunk.iter().enumerate() {
                 let start = encoded.len();
-                encoded = postcard::to_io(arg, encoded).map_err(|e| Error::Serialization(e.to_string()))?;
+                codec::encode_into(arg, &mut encoded, "argument").map_err(Error::Serialization)?;
                 items.push((first + i, label(arg), start..encoded.len()));
             }
             let bytes_in_chunk = encoded.len();

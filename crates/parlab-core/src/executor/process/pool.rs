@@ -272,7 +272,11 @@ impl Core {
     /// The reader thread: results in, until the worker's socket ends; then reap it.
     fn read_worker(self: Arc<Self>, serial: u64, pid: libc::pid_t, sock: UnixStream) {
         let mut reader = std::io::BufReader::with_capacity(1 << 16, sock);
-        while let Ok(Some(done)) = wire::read_done(&mut reader) {
+        let mut malformed = None;
+        while let Some(done) = wire::read_done(&mut reader).unwrap_or_else(|e| {
+            malformed = (e.kind() == std::io::ErrorKind::InvalidData).then_some(e);
+            None
+        }) {
             let mut st = lock(&self.state);
             let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) else { break };
             let job = p.inflight.remove(&done.id);
@@ -297,7 +301,15 @@ impl Core {
                 finish(Ok(done));
             }
         }
-        let how = reap(pid);
+        if malformed.is_some() {
+            // The worker lives on but its stream is garbage: end it, or reaping it would wait forever.
+            // SAFETY: signalling our own unreaped child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let how = match (reap(pid), malformed) {
+            (_, Some(e)) => format!("sent a reply the pool could not read ({e}), so the pool ended it"),
+            (how, None) => how,
+        };
         self.on_exit(serial, pid, &how);
     }
 

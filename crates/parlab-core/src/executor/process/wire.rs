@@ -1,9 +1,16 @@
 //! The bytes a pool and its worker processes exchange over their socket.
 //!
 //! Invariant: every message is one frame — a little-endian `u32` length, then
-//! that many bytes — written with a single `send` call under the sender's lock,
-//! so frames from different threads never interleave. A clean end of stream
-//! between frames means the other side closed on purpose.
+//! that many bytes, the first four a tag naming the kind of frame — written
+//! with a single `send` call under the sender's lock, so frames from different
+//! threads never interleave. A clean end of stream between frames means the
+//! other side closed on purpose.
+//!
+//! The reader trusts nothing in a frame: whatever the bytes, it returns a
+//! frame or an error (`InvalidData` for a malformed frame, `UnexpectedEof`
+//! for a peer that closed mid-frame), never panics, and allocates in
+//! proportion to the bytes that actually arrived, not to what a length field
+//! claims.
 //!
 //! Task arguments and results are already serde-encoded (postcard) by the
 //! generic code that knows their types; this layer only moves byte strings.
@@ -47,6 +54,8 @@ impl JobMsg {
 pub(crate) const STATUS_OK: u8 = 0;
 pub(crate) const STATUS_PANICKED: u8 = 1;
 pub(crate) const STATUS_SERDE: u8 = 2;
+/// The worker would not run the item (its code is not mapped there).
+pub(crate) const STATUS_REFUSED: u8 = 3;
 
 /// One item's timing, measured in the worker.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,7 +103,7 @@ const ITEM_HEAD: usize = 8 + 4 + 8 + 8 + 8 + 8 + 1 + 8;
 
 impl DoneWriter {
     pub fn new(id: u64, items: usize) -> Self {
-        let mut enc = Enc::with_capacity(12 + items * (ITEM_HEAD + 8));
+        let mut enc = Enc::with_capacity(DONE_TAG, 12 + items * (ITEM_HEAD + 8));
         enc.u64(id);
         enc.u32(items as u32);
         DoneWriter { enc }
@@ -127,12 +136,30 @@ impl DoneWriter {
 /// Largest frame accepted (guards against reading garbage as a length).
 const MAX_FRAME: usize = u32::MAX as usize;
 
+/// What a frame's first bytes say it is; garbage, or a stream out of step,
+/// fails here before any field of it is believed.
+const JOB_TAG: [u8; 4] = *b"plJ1";
+const DONE_TAG: [u8; 4] = *b"plD1";
+
+/// Bytes reserved for a frame before its bytes arrive. A length field of
+/// garbage then costs this much, not 4 GiB; a real big frame grows as it
+/// arrives (by doubling, so in a few reallocations).
+const FIRST_ALLOC: usize = 1 << 20;
+
+/// Bytes of an item's fixed fields in a job frame.
+const JOB_ITEM_HEAD: usize = 8 + 8;
+
+fn malformed(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
 struct Enc(Vec<u8>);
 
 impl Enc {
-    fn with_capacity(n: usize) -> Self {
-        let mut v = Vec::with_capacity(n + 4);
+    fn with_capacity(tag: [u8; 4], n: usize) -> Self {
+        let mut v = Vec::with_capacity(n + 8);
         v.extend_from_slice(&[0; 4]);
+        v.extend_from_slice(&tag);
         Enc(v)
     }
     fn u8(&mut self, v: u8) {
@@ -170,7 +197,11 @@ impl<'a> Dec<'a> {
     fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
         let Some(end) = end else {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated message"));
+            return Err(malformed(format!(
+                "truncated frame: a field at byte {} needs {n} bytes, {} are left",
+                self.pos,
+                self.buf.len() - self.pos
+            )));
         };
         let out = &self.buf[self.pos..end];
         self.pos = end;
@@ -187,10 +218,35 @@ impl<'a> Dec<'a> {
     }
     /// A length-prefixed byte string, as its range in the buffer.
     fn bytes(&mut self) -> io::Result<Range<usize>> {
-        let n = self.u64()? as usize;
+        let n = usize::try_from(self.u64()?).unwrap_or(usize::MAX);
         let start = self.pos;
         self.take(n)?;
         Ok(start..self.pos)
+    }
+    fn tag(&mut self, want: [u8; 4], kind: &str) -> io::Result<()> {
+        let got = self.take(4)?;
+        if got != want {
+            return Err(malformed(format!(
+                "not a {kind} frame (it starts {got:02x?}, not {want:02x?}): the stream is corrupt or out of step"
+            )));
+        }
+        Ok(())
+    }
+    /// An item count, checked against the room left for items of at least
+    /// `min_item` bytes, so a garbage count cannot reserve memory for billions.
+    fn count(&mut self, min_item: usize) -> io::Result<usize> {
+        let n = self.u32()? as usize;
+        let room = (self.buf.len() - self.pos) / min_item;
+        if n > room {
+            return Err(malformed(format!("the frame claims {n} items but has room for at most {room}")));
+        }
+        Ok(n)
+    }
+    fn end(&self) -> io::Result<()> {
+        match self.buf.len() - self.pos {
+            0 => Ok(()),
+            extra => Err(malformed(format!("{extra} stray bytes after the frame's last item"))),
+        }
     }
 }
 
@@ -200,7 +256,7 @@ pub(crate) fn encode_job<'a>(
     items: impl ExactSizeIterator<Item = (u64, &'a [u8])> + Clone,
 ) -> io::Result<Vec<u8>> {
     let payload: usize = items.clone().map(|(_, b)| b.len() + 16).sum();
-    let mut e = Enc::with_capacity(payload + 48);
+    let mut e = Enc::with_capacity(JOB_TAG, payload + 48);
     e.u64(h.id);
     e.u64(h.tramp);
     e.u64(h.func);
@@ -221,29 +277,46 @@ fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     while got < 4 {
         match r.read(&mut len[got..]) {
             Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(0) => return Err(closed_mid_frame(got, 4)),
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    let mut buf = vec![0u8; u32::from_le_bytes(len) as usize];
-    r.read_exact(&mut buf)?;
+    let len = u32::from_le_bytes(len) as usize;
+    let mut buf = Vec::with_capacity(len.min(FIRST_ALLOC));
+    let got = Read::take(&mut *r, len as u64).read_to_end(&mut buf)?;
+    if got < len {
+        return Err(closed_mid_frame(got + 4, len + 4));
+    }
     Ok(Some(buf))
+}
+
+fn closed_mid_frame(got: usize, want: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("the peer closed the socket in the middle of a frame ({got} of its {want} bytes arrived)"),
+    )
 }
 
 /// Read the next job; `Ok(None)` when the pool closed the socket.
 pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
     let Some(buf) = read_frame(r)? else { return Ok(None) };
     let mut d = Dec::new(&buf);
+    d.tag(JOB_TAG, "job")?;
     let (id, tramp, func) = (d.u64()?, d.u64()?, d.u64()?);
-    let gil = d.u8()? != 0;
+    let gil = match d.u8()? {
+        0 => false,
+        1 => true,
+        b => return Err(malformed(format!("a job's GIL flag is {b}, not 0 or 1"))),
+    };
     let interval_ns = d.u64()?;
-    let n = d.u32()? as usize;
+    let n = d.count(JOB_ITEM_HEAD)?;
     let mut items = Vec::with_capacity(n);
     for _ in 0..n {
         items.push((d.u64()?, d.bytes()?));
     }
+    d.end()?;
     Ok(Some(JobMsg { header: JobHeader { id, tramp, func, gil, interval_ns }, buf, items }))
 }
 
@@ -251,8 +324,9 @@ pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
 pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
     let Some(buf) = read_frame(r)? else { return Ok(None) };
     let mut d = Dec::new(&buf);
+    d.tag(DONE_TAG, "result")?;
     let id = d.u64()?;
-    let n = d.u32()? as usize;
+    let n = d.count(ITEM_HEAD)?;
     let mut items = Vec::with_capacity(n);
     for _ in 0..n {
         let (index, thread, start_ns, end_ns) = (d.u64()?, d.u32()?, d.u64()?, d.u64()?);
@@ -262,6 +336,7 @@ pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
             ItemTiming { index, thread, start_ns, end_ns, cpu_ns: (cpu != u64::MAX).then_some(cpu), gil_wait_ns };
         items.push(ItemOutcome { timing, status: d.u8()?, bytes: d.bytes()? });
     }
+    d.end()?;
     Ok(Some(DoneMsg { id, buf, items }))
 }
 

@@ -5,7 +5,9 @@
 //! until its socket closes, then leaves with `_exit`, so a worker forked from
 //! a notebook kernel can never re-enter the kernel's loop or run its atexit
 //! handlers. It never reads the inherited stdin, and it holds no descriptor of
-//! its parent's but stdout, stderr and its own socket.
+//! its parent's but stdout, stderr and its own socket. It calls no address
+//! that is not mapped in it: a job naming one is answered with an error per
+//! item, and a frame it cannot read ends it with [`EXIT_BAD_FRAME`].
 
 use std::io::{BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
@@ -17,6 +19,7 @@ use std::time::Duration;
 
 use crate::clock::TaskClock;
 use crate::error::{Error, Result};
+use crate::executor::process::loaded::Loaded;
 use crate::executor::process::wire::{self, DoneWriter, ItemTiming, JobMsg};
 use crate::gil::{Gil, ThreadGil};
 use crate::runtime;
@@ -31,6 +34,10 @@ pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8], out: &mut Vec<u8
 pub(crate) const WORKER_ENV: &str = "PARLAB_WORKER";
 const SCALE_ENV: &str = "PARLAB_SCALE";
 const SEED_ENV: &str = "PARLAB_SEED";
+
+/// Exit status of a worker that read a frame it could not make sense of:
+/// the stream cannot be trusted after that, so it stops rather than guess.
+pub(crate) const EXIT_BAD_FRAME: i32 = 3;
 
 /// What a worker needs to know about itself.
 #[derive(Clone, Copy, Debug)]
@@ -167,6 +174,7 @@ fn serve(sock: UnixStream, spec: WorkerSpec, base: usize) -> ! {
         reader: Mutex::new(BufReader::with_capacity(1 << 16, sock)),
         writer: Mutex::new(writer),
         base,
+        code: Loaded::now(),
     });
     for thread in 1..spec.threads {
         let shared = Arc::clone(&shared);
@@ -185,6 +193,8 @@ struct Worker {
     reader: Mutex<BufReader<UnixStream>>,
     writer: Mutex<UnixStream>,
     base: usize,
+    /// What was mapped when the worker started; task addresses must be in it.
+    code: Loaded,
 }
 
 impl Worker {
@@ -193,11 +203,18 @@ impl Worker {
         loop {
             let job = match wire::read_job(&mut *lock(&self.reader)) {
                 Ok(Some(job)) => job,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    eprintln!("parlab: worker {} read a malformed frame from its pool: {e}", std::process::id());
+                    leave(EXIT_BAD_FRAME)
+                }
                 // The pool closed our socket: it is shutting down (we are idle) or gone.
                 _ => leave(0),
             };
             self.gil.set_interval(Duration::from_nanos(job.header.interval_ns));
-            let frame = run_job(job, thread, self.base);
+            let frame = match self.unmapped(&job) {
+                None => run_job(job, thread, self.base),
+                Some(msg) => refuse(&job, thread, &msg),
+            };
             let sent = frame.and_then(|frame| wire::send_frame(&*lock(&self.writer), &frame));
             if sent.is_err() {
                 leave(0); // the pool is gone
@@ -206,12 +223,42 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Why the job's code addresses cannot be called here, if they cannot.
+    fn unmapped(&self, job: &JobMsg) -> Option<String> {
+        let h = job.header;
+        [("trampoline", h.tramp), ("task function", h.func)].into_iter().find_map(|(what, offset)| {
+            let addr = usize::try_from(offset).ok().and_then(|o| self.base.checked_add(o));
+            match addr {
+                Some(a) if self.code.contains(a) => None,
+                _ => Some(format!(
+                    "worker {} refused the task: its {what} address {offset:#x} is not in its code",
+                    std::process::id()
+                )),
+            }
+        })
+    }
+}
+
+/// Answer every item of a job that cannot run with `msg`.
+fn refuse(job: &JobMsg, thread: u32, msg: &str) -> std::io::Result<Vec<u8>> {
+    let mut done = DoneWriter::new(job.header.id, job.items.len());
+    for (index, _) in &job.items {
+        done.item(|out| {
+            out.extend_from_slice(msg.as_bytes());
+            let timing = ItemTiming { index: *index, thread, start_ns: 0, end_ns: 0, cpu_ns: None, gil_wait_ns: 0 };
+            (wire::STATUS_REFUSED, timing)
+        });
+    }
+    done.finish()
+}
+
 fn run_job(job: JobMsg, thread: u32, base: usize) -> std::io::Result<Vec<u8>> {
     let h = job.header;
     // SAFETY: the pool only sends addresses of a `Trampoline` and of the
     // matching `fn(A) -> R`, checked to be mapped in this process.
-    let tramp: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(base + h.tramp as usize) };
-    let func = base + h.func as usize;
+    let tramp: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(base.wrapping_add(h.tramp as usize)) };
+    let func = base.wrapping_add(h.func as usize);
     let mut done = DoneWriter::new(h.id, job.items.len());
     for (index, range) in &job.items {
         let arg = job.arg(range);
