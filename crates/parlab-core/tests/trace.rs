@@ -62,9 +62,12 @@ fn check_format(doc: &Value) -> Vec<Value> {
     complete
 }
 
+/// A complete event's start, end (µs) and name.
+type Slice = (f64, f64, String);
+
 /// On each (pid, tid), two complete events are disjoint or one holds the other.
 fn check_nesting(complete: &[Value]) {
-    let mut by_thread: BTreeMap<(u64, u64), Vec<(f64, f64, String)>> = BTreeMap::new();
+    let mut by_thread: BTreeMap<(u64, u64), Vec<Slice>> = BTreeMap::new();
     for e in complete {
         let (ts, dur) = (e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap());
         let key = (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap());
@@ -201,7 +204,11 @@ fn several_runs_get_their_own_processes_and_start_at_zero() {
     assert!(a.is_disjoint(&b), "both runs in one process, yet each its own pid in the trace");
     assert!(b.iter().all(|&p| p >= trace::FIRST_STAND_IN_PID), "the second run's copy gets a stand-in pid");
     let first_start = |pids: &HashSet<u64>| {
-        complete.iter().filter(|e| pids.contains(&e["pid"].as_u64().unwrap())).map(|e| e["ts"].as_f64().unwrap()).fold(f64::MAX, f64::min)
+        complete
+            .iter()
+            .filter(|e| pids.contains(&e["pid"].as_u64().unwrap()))
+            .map(|e| e["ts"].as_f64().unwrap())
+            .fold(f64::MAX, f64::min)
     };
     assert!(first_start(&a) < 5_000.0 && first_start(&b) < 5_000.0, "both runs start near 0 µs");
 }
