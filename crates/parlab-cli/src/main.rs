@@ -1,5 +1,5 @@
 //! `parlab`: every parlab demo from a shell — tables on stdout, progress on
-//! stderr, charts to PNG/SVG files, run records as JSON.
+//! stderr, charts to PNG/SVG files, run records as JSON or as traces for Perfetto.
 //!
 //! Invariant: the process exits 0 after a demo ran, 2 for a request that
 //! cannot be carried out (clap's own errors for malformed flags; one line
@@ -32,7 +32,8 @@ use error::CliError;
 #[derive(Parser, Debug)]
 #[command(name = "parlab", version, propagate_version = true)]
 #[command(after_help = "Every demo prints its table on stdout; --chart FILE.png|.svg or --out-dir DIR writes its \
-                  charts; --json prints its run records instead. Try: parlab visual-guide --scale 0.05")]
+                  charts; --trace FILE writes its runs for Perfetto (https://ui.perfetto.dev); --json prints its \
+                  run records instead. Try: parlab visual-guide --scale 0.05")]
 struct Cli {
     #[command(subcommand)]
     demo: Demo,

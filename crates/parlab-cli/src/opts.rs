@@ -45,6 +45,9 @@ pub struct OutputArgs {
     /// Write each of the demo's charts to DIR, as both PNG and SVG
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Write the demo's runs to FILE as a Chrome trace (open it at https://ui.perfetto.dev or chrome://tracing)
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Print the run records as JSON on stdout (and nothing else on stdout)
     #[arg(long)]
     pub json: bool,

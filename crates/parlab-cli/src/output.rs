@@ -1,5 +1,5 @@
 //! Where a demo's output goes: tables to stdout, progress to stderr, charts
-//! to files, and with `--json` the records alone on stdout.
+//! and traces to files, and with `--json` the records alone on stdout.
 //!
 //! Invariant: with `--json`, nothing but the JSON document reaches stdout —
 //! every human-readable line goes through [`Ctx::say`], which is silent then —
@@ -35,12 +35,14 @@ impl Ctx {
                     path.display()
                 )));
             }
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            if !parent.is_dir() {
+            parent_exists("--chart", path)?;
+        }
+        if let Some(path) = &out.trace {
+            parent_exists("--trace", path)?;
+            if path.is_dir() {
                 return Err(CliError::impossible(format!(
-                    "--chart {}: the directory {} does not exist",
-                    path.display(),
-                    parent.display()
+                    "--trace {} is a directory; give a file name such as run.json",
+                    path.display()
                 )));
             }
         }
@@ -96,7 +98,8 @@ impl Ctx {
     }
 
     /// End the demo: print `json` (with `--json`) or the per-task tables (with
-    /// `--verbose`), then draw and write the charts if any were asked for.
+    /// `--verbose`), write `runs` as one trace (with `--trace`), then draw and
+    /// write the charts if any were asked for. `runs` must be every run the demo made.
     pub fn finish<J: Serialize + ?Sized>(
         &self,
         json: &J,
@@ -109,6 +112,14 @@ impl Ctx {
             for run in runs {
                 println!("\n{}", run.report());
             }
+        }
+        if let Some(path) = &self.out.trace {
+            parlab::trace::save_traces(runs, path)?;
+            self.say(format!(
+                "\ntrace of {} written to {} (open it at https://ui.perfetto.dev or chrome://tracing)",
+                if runs.len() == 1 { "1 run".to_string() } else { format!("{} runs", runs.len()) },
+                path.display()
+            ));
         }
         if !self.wants_charts() {
             return Ok(());
@@ -132,6 +143,20 @@ impl Ctx {
             self.say(format!("\n{} charts written to {} (PNG and SVG)", charts.len(), dir.display()));
         }
         Ok(())
+    }
+}
+
+/// Refuse, before anything runs, a file whose directory does not exist.
+fn parent_exists(flag: &str, path: &Path) -> Result<(), CliError> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if parent.is_dir() {
+        Ok(())
+    } else {
+        Err(CliError::impossible(format!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            parent.display()
+        )))
     }
 }
 

@@ -76,6 +76,32 @@ fn visual_guide_writes_a_png_and_json_that_parses_back() {
 }
 
 #[test]
+fn trace_writes_every_run_as_a_trace_perfetto_opens() {
+    let dir = scratch("trace");
+    let path = dir.join("guide.json");
+    let out = parlab(&["visual-guide", "--scale", "0.01", "--trace", path.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runs: Vec<Run> = serde_json::from_slice(&out.stdout).expect("--trace leaves stdout to the JSON");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("the trace was written")).unwrap();
+    let events = doc["traceEvents"].as_array().expect("a traceEvents array");
+    assert!(events.iter().all(|e| ["M", "X", "C"].contains(&e["ph"].as_str().unwrap())));
+    let tasks = events.iter().filter(|e| e["ph"] == "X" && e["cat"] == "task").count();
+    assert_eq!(tasks, runs.iter().map(|r| r.tasks.len()).sum::<usize>(), "every task of every run");
+    let processes: Vec<&str> =
+        events.iter().filter(|e| e["name"] == "process_name").map(|e| e["args"]["name"].as_str().unwrap()).collect();
+    // Sequential, 3 worker processes, 3 hybrid workers, the thread pool: each run its own processes.
+    assert_eq!(processes.len(), 8, "{processes:?}");
+    for run in &runs {
+        assert!(processes.iter().any(|p| p.starts_with(&run.label)), "{} has no process: {processes:?}", run.label);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    assert_refused(&["visual-guide", "--trace", "/no/such/dir/t.json"], "/no/such/dir");
+    let here = std::env::temp_dir();
+    assert_refused(&["visual-guide", "--trace", here.to_str().unwrap()], "is a directory");
+}
+
+#[test]
 fn zero_workers_is_refused_with_one_line_and_exit_2() {
     assert_refused(&["timing", "--workers", "0"], "--workers");
     assert_refused(&["cpu-sweep", "--workers", "1,0,2"], "--workers");

@@ -14,6 +14,8 @@
 //!   `sum_square`, `cpu_task`, `is_prime`, `foo`, `boo`, and a time scale.
 //! - [`record`] — what every run leaves behind: which task ran on which worker,
 //!   when, for how long; reports, comparisons and Amdahl's law.
+//! - [`trace`] — runs as Chrome trace-event JSON, to open in Perfetto
+//!   (<https://ui.perfetto.dev>) or `chrome://tracing`.
 //! - [`machine`] — what the machine offers right now: its CPUs, and the cores a
 //!   few busy threads actually get while other programs run.
 //! - [`check`] — did a run behave as the lesson says? Judged by what load cannot
@@ -49,6 +51,7 @@ pub mod record;
 mod runtime;
 pub mod shm;
 mod sync;
+pub mod trace;
 pub mod units;
 pub mod workload;
 

@@ -3,7 +3,8 @@
 //! Invariant: every task an executor finishes (successfully or not) leaves
 //! exactly one [`TaskRecord`] in that executor's journal, with times measured
 //! where the task ran, on the system-wide monotonic clock. [`Run`] is plain
-//! data (serde) so charts, JSON output and tests all read the same thing.
+//! data (serde) so charts, traces ([`crate::trace`]), JSON output and tests all
+//! read the same thing.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -13,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::sync::lock;
+
+/// Several runs as one trace file for Perfetto; see [`crate::trace`].
+pub use crate::trace::save_traces;
 
 /// Which kind of executor produced a run; decides how lanes are named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
