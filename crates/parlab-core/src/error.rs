@@ -55,6 +55,22 @@ pub enum Error {
     #[error("could not serialise across the process boundary: {0}")]
     Serialization(String),
 
+    /// An argument or a result is too big to cross a process boundary in one
+    /// message. Big data belongs in shared memory ([`crate::shm`]): send its
+    /// handle, which is a few bytes, instead of a copy.
+    #[error(
+        "{what} is {bytes} bytes once encoded, over the {limit}-byte limit on one message between \
+         processes; put big data in shared memory (parlab_core::shm) and send its handle instead"
+    )]
+    TooLarge {
+        /// What was too large ("the argument", "the task's result", ...).
+        what: String,
+        /// Its encoded size, or the size its message would have reached.
+        bytes: u64,
+        /// The largest message the pool sends or accepts.
+        limit: u64,
+    },
+
     /// A value outside the range the call accepts.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -1,9 +1,10 @@
 //! The bytes a pool and its worker processes exchange over their socket.
 //!
 //! Invariant: every message is one frame — a little-endian `u32` length, then
-//! that many bytes — written with a single `send` call under the sender's lock,
-//! so frames from different threads never interleave. A clean end of stream
-//! between frames means the other side closed on purpose.
+//! that many bytes — written whole by one writer at a time (a worker's threads
+//! take a lock; the pool writes a frame inline only while no earlier frame is
+//! still with that worker's writer thread), so frames never interleave. A
+//! clean end of stream between frames means the other side closed on purpose.
 //!
 //! Task arguments and results are already serde-encoded (postcard) by the
 //! generic code that knows their types; this layer only moves byte strings.
@@ -47,6 +48,43 @@ impl JobMsg {
 pub(crate) const STATUS_OK: u8 = 0;
 pub(crate) const STATUS_PANICKED: u8 = 1;
 pub(crate) const STATUS_SERDE: u8 = 2;
+/// The result would have made the answer frame exceed the pool's frame limit;
+/// the payload is [`too_large_payload`] instead.
+pub(crate) const STATUS_TOO_LARGE: u8 = 3;
+
+/// Bytes of a [`STATUS_TOO_LARGE`] payload.
+pub(crate) const TOO_LARGE_LEN: usize = 24;
+
+/// The payload of a [`STATUS_TOO_LARGE`] item: the size reached, the limit, the items in the job.
+pub(crate) fn too_large_payload(bytes: u64, limit: u64, items: u64) -> [u8; TOO_LARGE_LEN] {
+    let mut out = [0; TOO_LARGE_LEN];
+    out[..8].copy_from_slice(&bytes.to_le_bytes());
+    out[8..16].copy_from_slice(&limit.to_le_bytes());
+    out[16..].copy_from_slice(&items.to_le_bytes());
+    out
+}
+
+/// Read a [`too_large_payload`] back; `None` if it is not one.
+pub(crate) fn read_too_large(payload: &[u8]) -> Option<(u64, u64, u64)> {
+    let field = |k: usize| Some(u64::from_le_bytes(payload.get(8 * k..8 * k + 8)?.try_into().ok()?));
+    if payload.len() != TOO_LARGE_LEN {
+        return None;
+    }
+    Some((field(0)?, field(1)?, field(2)?))
+}
+
+/// Set in a done frame's id when it only says that the worker has taken the
+/// job and is about to run it (a done frame with no items). Job ids count up
+/// from 1 and never reach this bit.
+pub(crate) const STARTED: u64 = 1 << 63;
+
+/// The frame a worker sends when it takes job `id`, before running any of it.
+pub(crate) fn started_frame(id: u64) -> [u8; 16] {
+    let mut out = [0; 16];
+    out[..4].copy_from_slice(&12u32.to_le_bytes());
+    out[4..12].copy_from_slice(&(id | STARTED).to_le_bytes());
+    out
+}
 
 /// One item's timing, measured in the worker.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,7 +128,7 @@ pub(crate) struct DoneWriter {
 }
 
 /// Bytes of an item's fixed fields in a done frame.
-const ITEM_HEAD: usize = 8 + 4 + 8 + 8 + 8 + 8 + 1 + 8;
+pub(crate) const ITEM_HEAD: usize = 8 + 4 + 8 + 8 + 8 + 8 + 1 + 8;
 
 impl DoneWriter {
     pub fn new(id: u64, items: usize) -> Self {
@@ -125,7 +163,8 @@ impl DoneWriter {
 }
 
 /// Largest frame accepted (guards against reading garbage as a length).
-const MAX_FRAME: usize = u32::MAX as usize;
+/// A pool may set itself a lower limit, never a higher one.
+pub(crate) const MAX_FRAME: usize = u32::MAX as usize;
 
 struct Enc(Vec<u8>);
 
@@ -214,6 +253,18 @@ pub(crate) fn encode_job<'a>(
     e.finish()
 }
 
+/// Bytes (after the length prefix) of the frame [`encode_job`] makes for
+/// arguments of these encoded lengths.
+pub(crate) fn job_frame_len(args: impl Iterator<Item = usize>) -> usize {
+    args.fold(8 + 8 + 8 + 1 + 8 + 4, |n, len| n.saturating_add(16).saturating_add(len))
+}
+
+/// Bytes (after the length prefix) a done frame for `items` items needs at
+/// least, when every item's payload is a [`too_large_payload`].
+pub(crate) fn done_frame_floor(items: usize) -> usize {
+    items.saturating_mul(ITEM_HEAD + TOO_LARGE_LEN).saturating_add(8 + 4)
+}
+
 /// Read one frame; `Ok(None)` on a clean end of stream.
 fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 4];
@@ -281,6 +332,28 @@ pub(crate) fn send_frame(sock: &impl AsRawFd, mut frame: &[u8]) -> io::Result<()
         frame = &frame[n as usize..];
     }
     Ok(())
+}
+
+/// Send as much of `frame` as the socket takes now; returns how much that was.
+/// Never blocks, so the pool may call it holding its lock.
+pub(crate) fn send_nowait(sock: &impl AsRawFd, frame: &[u8]) -> io::Result<usize> {
+    let mut sent = 0;
+    while sent < frame.len() {
+        let rest = &frame[sent..];
+        // SAFETY: the pointer and length describe `rest`, a live slice.
+        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+        let n = unsafe { libc::send(sock.as_raw_fd(), rest.as_ptr().cast(), rest.len(), flags) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => break,
+                _ => return Err(e),
+            }
+        }
+        sent += n as usize;
+    }
+    Ok(sent)
 }
 
 #[cfg(test)]
