@@ -387,4 +387,30 @@ mod tests {
         assert!(read_done(&mut &[][..]).unwrap().is_none());
         assert!(read_done(&mut &frame[..frame.len() - 1]).is_err());
     }
+
+    #[test]
+    fn started_frames_sizes_and_too_large_reports_read_back() {
+        let started = started_frame(41);
+        let back = read_done(&mut &started[..]).unwrap().unwrap();
+        assert_eq!((back.id, back.items.len()), (41 | STARTED, 0));
+
+        let header = JobHeader { id: 1, tramp: 2, func: 3, gil: false, interval_ns: 4 };
+        let args: [&[u8]; 3] = [b"abc", b"", &[7; 100]];
+        let frame = encode_job(&header, args.iter().enumerate().map(|(i, a)| (i as u64, *a))).unwrap();
+        assert_eq!(job_frame_len(args.iter().map(|a| a.len())), frame.len() - 4);
+
+        let mut w = DoneWriter::new(9, 2);
+        let timing = ItemTiming { index: 0, thread: 0, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 };
+        for _ in 0..2 {
+            w.item(|out| {
+                out.extend_from_slice(&too_large_payload(5, 4, 2));
+                (STATUS_TOO_LARGE, timing)
+            });
+        }
+        let frame = w.finish().unwrap();
+        assert_eq!(done_frame_floor(2), frame.len() - 4);
+        let back = read_done(&mut &frame[..]).unwrap().unwrap();
+        assert_eq!(read_too_large(back.payload(&back.items[1])), Some((5, 4, 2)));
+        assert_eq!(read_too_large(b"short"), None);
+    }
 }
