@@ -155,8 +155,6 @@ impl Drop for Awake<'_> {
 
 /// What an executor needs from a queued task's future without knowing its type.
 pub(crate) trait Control: Send + Sync {
-    /// Claim the task for running; false if it was cancelled first.
-    fn try_start(&self) -> bool;
     /// Claim the task for sending to a worker process; false if it was cancelled first.
     fn try_send(&self) -> bool;
     /// A claimed task's worker has started it.
@@ -166,9 +164,6 @@ pub(crate) trait Control: Send + Sync {
 }
 
 impl<R: Send> Control for Slot<R> {
-    fn try_start(&self) -> bool {
-        Slot::try_start(self)
-    }
     fn try_send(&self) -> bool {
         Slot::try_send(self)
     }
