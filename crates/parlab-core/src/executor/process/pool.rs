@@ -505,9 +505,9 @@ impl Core {
             let msg = if started {
                 format!("worker process {pid} {how} while running this task; the pool replaced it")
             } else {
+                let sent = job.resends + 1;
                 format!(
-                    "worker process {pid} {how} before starting this task, the {} time it was sent; the pool replaced it",
-                    ordinal(job.resends as usize + 1)
+                    "worker process {pid} {how} before starting this task (sent {sent} times); the pool replaced it"
                 )
             };
             self.journal.extend(job.labels.iter().map(|(index, label)| RawTask {
@@ -550,15 +550,6 @@ impl Core {
     pub fn pids(&self) -> Vec<u32> {
         let st: MutexGuard<'_, State> = lock(&self.state);
         st.procs.iter().filter(|p| !p.retiring).map(|p| p.pid as u32).collect()
-    }
-}
-
-fn ordinal(n: usize) -> String {
-    match n {
-        1 => "first".into(),
-        2 => "second".into(),
-        3 => "third".into(),
-        n => format!("{n}th"),
     }
 }
 
