@@ -55,6 +55,18 @@ pub enum Error {
     #[error("could not serialise across the process boundary: {0}")]
     Serialization(String),
 
+    /// A value outside the range the call accepts.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// The request is not possible on this platform or in this host.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+
+    /// The operating system refused (fork, socket, shared memory...).
+    #[error("operating system error: {0}")]
+    Os(String),
+
     /// An argument or a result is too big to cross a process boundary in one
     /// message. Big data belongs in shared memory ([`crate::shm`]): send its
     /// handle, which is a few bytes, instead of a copy.
@@ -70,18 +82,6 @@ pub enum Error {
         /// The largest message the pool sends or accepts.
         limit: u64,
     },
-
-    /// A value outside the range the call accepts.
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-
-    /// The request is not possible on this platform or in this host.
-    #[error("unsupported: {0}")]
-    Unsupported(String),
-
-    /// The operating system refused (fork, socket, shared memory...).
-    #[error("operating system error: {0}")]
-    Os(String),
 }
 
 impl Error {

@@ -253,18 +253,6 @@ pub(crate) fn encode_job<'a>(
     e.finish()
 }
 
-/// Bytes (after the length prefix) of the frame [`encode_job`] makes for
-/// arguments of these encoded lengths.
-pub(crate) fn job_frame_len(args: impl Iterator<Item = usize>) -> usize {
-    args.fold(8 + 8 + 8 + 1 + 8 + 4, |n, len| n.saturating_add(16).saturating_add(len))
-}
-
-/// Bytes (after the length prefix) a done frame for `items` items needs at
-/// least, when every item's payload is a [`too_large_payload`].
-pub(crate) fn done_frame_floor(items: usize) -> usize {
-    items.saturating_mul(ITEM_HEAD + TOO_LARGE_LEN).saturating_add(8 + 4)
-}
-
 /// Read one frame; `Ok(None)` on a clean end of stream.
 fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 4];
@@ -332,6 +320,18 @@ pub(crate) fn send_frame(sock: &impl AsRawFd, mut frame: &[u8]) -> io::Result<()
         frame = &frame[n as usize..];
     }
     Ok(())
+}
+
+/// Bytes (after the length prefix) of the frame [`encode_job`] makes for
+/// arguments of these encoded lengths.
+pub(crate) fn job_frame_len(args: impl Iterator<Item = usize>) -> usize {
+    args.fold(8 + 8 + 8 + 1 + 8 + 4, |n, len| n.saturating_add(16).saturating_add(len))
+}
+
+/// Bytes (after the length prefix) a done frame for `items` items needs at
+/// least, when every item's payload is a [`too_large_payload`].
+pub(crate) fn done_frame_floor(items: usize) -> usize {
+    items.saturating_mul(ITEM_HEAD + TOO_LARGE_LEN).saturating_add(8 + 4)
 }
 
 /// Send as much of `frame` as the socket takes now; returns how much that was.
