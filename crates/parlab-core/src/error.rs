@@ -66,6 +66,22 @@ pub enum Error {
     /// The operating system refused (fork, socket, shared memory...).
     #[error("operating system error: {0}")]
     Os(String),
+
+    /// An argument or a result is too big to cross a process boundary in one
+    /// message. Big data belongs in shared memory ([`crate::shm`]): send its
+    /// handle, which is a few bytes, instead of a copy.
+    #[error(
+        "{what} is {bytes} bytes once encoded, over the {limit}-byte limit on one message between \
+         processes; put big data in shared memory (parlab_core::shm) and send its handle instead"
+    )]
+    TooLarge {
+        /// What was too large ("the argument", "the task's result", ...).
+        what: String,
+        /// Its encoded size, or the size its message would have reached.
+        bytes: u64,
+        /// The largest message the pool sends or accepts.
+        limit: u64,
+    },
 }
 
 impl Error {

@@ -103,3 +103,80 @@ fn spawn_without_init_is_refused_with_the_guard_explained() {
     assert_eq!(err, Error::NotInitialized);
     assert!(err.to_string().contains("parlab_core::init()"));
 }
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn len_of(s: String) -> usize {
+    s.len()
+}
+
+/// Run `f` on its own thread and give up after `secs`, so a hang fails the test.
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs)).unwrap_or_else(|_| panic!("{what} did not finish in {secs} s"))
+}
+
+#[test]
+fn tasks_sent_to_killed_idle_workers_are_resent_to_their_replacements() {
+    let pool = std::sync::Arc::new(HybridPool::new(2, 1).unwrap());
+    assert_eq!(pool.map(square, 0..4).unwrap(), [0, 1, 4, 9]);
+    // Several rounds: each one races the kill against the pool noticing it.
+    for round in 0..10 {
+        let victims = pool.pids();
+        assert_eq!(victims.len(), 2);
+        for &pid in &victims {
+            // SAFETY: signalling our own children.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        // Odd rounds submit first, so both a future and a map chunk race the kill.
+        let p = std::sync::Arc::clone(&pool);
+        let (one, got) = within(30, "work after the kill", move || {
+            let map = |p: &HybridPool| p.map(square, 0..20);
+            if round % 2 == 0 {
+                let got = map(&p);
+                (p.submit(square, 7).and_then(|f| f.result()), got)
+            } else {
+                let one = p.submit(square, 7);
+                let got = map(&p);
+                (one.and_then(|f| f.result()), got)
+            }
+        });
+        let want: Vec<u64> = (0..20).map(square).collect();
+        assert_eq!(got, Ok(want), "round {round}: tasks that never started must not fail");
+        assert_eq!(one, Ok(49), "round {round}");
+        wait_until("the killed workers are reaped", || victims.iter().all(|&v| !exists(v)));
+    }
+}
+
+#[test]
+fn a_write_to_a_busy_worker_does_not_hold_up_pids_or_submit() {
+    let pool = std::sync::Arc::new(ProcessPool::new(2).unwrap());
+    let busy = [pool.submit(sleep_ms, 5_000).unwrap(), pool.submit(sleep_ms, 5_000).unwrap()];
+    wait_until("both workers are busy", || busy.iter().all(|f| f.running()));
+    // Each chunk is far bigger than a socket buffer, so writing it to a busy
+    // worker blocks until the worker finishes its 5 s task and reads it.
+    let p = std::sync::Arc::clone(&pool);
+    let map = std::thread::spawn(move || p.map(len_of, (0..4).map(|_| "x".repeat(32 << 20))));
+    std::thread::sleep(Duration::from_millis(500));
+    let start = Instant::now();
+    let pids = pool.pids();
+    let pids_took = start.elapsed();
+    let start = Instant::now();
+    let small = pool.submit(square, 3).unwrap();
+    let submit_took = start.elapsed();
+    assert_eq!(pids.len(), 2);
+    // The blocked write lasts about 4.5 s more: anything near that means pids
+    // and submit waited on it.
+    assert!(pids_took < Duration::from_secs(2), "pids() took {pids_took:?}");
+    assert!(submit_took < Duration::from_secs(2), "submit() took {submit_took:?}");
+    assert_eq!(small.result_timeout(Duration::from_secs(30)), Ok(9));
+    assert_eq!(map.join().unwrap(), Ok(vec![32 << 20; 4]));
+    for f in busy {
+        assert_eq!(f.result_timeout(Duration::from_secs(30)), Ok(5_000));
+    }
+}

@@ -2,7 +2,10 @@
 //!
 //! Invariant: a future moves PENDING → RUNNING → FINISHED, or PENDING →
 //! CANCELLED, exactly once; its value is written once, before the state
-//! becomes terminal, and every listener hears about it exactly once.
+//! becomes terminal, and every listener hears about it exactly once. A
+//! process pool's task passes through SENT between PENDING and RUNNING (on
+//! its way to a worker, no longer cancellable, not yet running), and may
+//! finish from SENT.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -18,6 +21,7 @@ const PENDING: u8 = 0;
 const RUNNING: u8 = 1;
 const FINISHED: u8 = 2;
 const CANCELLED: u8 = 3;
+const SENT: u8 = 4;
 
 /// Shared between a future and the executor that fulfils it.
 pub(crate) struct Slot<R> {
@@ -44,6 +48,16 @@ impl<R> Slot<R> {
     /// Claim the task for running; false if it was cancelled first.
     pub fn try_start(&self) -> bool {
         self.state.compare_exchange(PENDING, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// Claim the task for sending to a worker; false if it was cancelled first.
+    pub fn try_send(&self) -> bool {
+        self.state.compare_exchange(PENDING, SENT, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// The worker has taken the task and is about to run it.
+    pub fn mark_running(&self) {
+        let _ = self.state.compare_exchange(SENT, RUNNING, Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// Store the outcome (ignored if the future was cancelled).
@@ -141,15 +155,20 @@ impl Drop for Awake<'_> {
 
 /// What an executor needs from a queued task's future without knowing its type.
 pub(crate) trait Control: Send + Sync {
-    /// Claim the task for running; false if it was cancelled first.
-    fn try_start(&self) -> bool;
+    /// Claim the task for sending to a worker process; false if it was cancelled first.
+    fn try_send(&self) -> bool;
+    /// A claimed task's worker has started it.
+    fn mark_running(&self);
     /// Cancel the task if it has not started.
     fn cancel(&self) -> bool;
 }
 
 impl<R: Send> Control for Slot<R> {
-    fn try_start(&self) -> bool {
-        Slot::try_start(self)
+    fn try_send(&self) -> bool {
+        Slot::try_send(self)
+    }
+    fn mark_running(&self) {
+        Slot::mark_running(self)
     }
     fn cancel(&self) -> bool {
         Slot::cancel(self)
@@ -188,7 +207,8 @@ impl<R> Future<R> {
         self.slot.is_terminal()
     }
 
-    /// True while a worker is running the task.
+    /// True while a worker is running the task (in a process pool: from when
+    /// its worker process has taken it, not from when it was sent).
     pub fn running(&self) -> bool {
         self.slot.state.load(Ordering::Acquire) == RUNNING
     }
@@ -225,6 +245,7 @@ impl<R> fmt::Debug for Future<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.slot.state.load(Ordering::Acquire) {
             PENDING => "pending",
+            SENT => "sent",
             RUNNING => "running",
             FINISHED => "finished",
             _ => "cancelled",

@@ -17,6 +17,10 @@
 //! implement serde's traits: a capturing closure does not coerce to `fn(A) -> R`,
 //! so trying to send one is a compile error — Rust's version of Python's
 //! "lambdas can't be pickled". Non-capturing closures coerce and work.
+//! What crosses to a worker in one message — a task's argument, a `map`
+//! chunk's arguments, and what comes back — must stay under 4 GiB once
+//! encoded; beyond that `submit` and `map` refuse it (or its future fails)
+//! with [`Error::TooLarge`]. Big data belongs in [`crate::shm`].
 //!
 //! # Living inside a notebook
 //! evcxr links a private copy of every dependency into each cell, so a pool

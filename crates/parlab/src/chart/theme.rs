@@ -357,7 +357,7 @@ mod tests {
         assert_eq!(trim_number(2.0, 3), "2");
         assert_eq!(decimals_for(0.05), 3);
         assert_eq!(decimals_for(30.0), 0);
-        assert_eq!(fmt_secs(0.0456), "46 ms");
+        assert_eq!(fmt_secs(0.0456), "45.6 ms");
         assert_eq!(fmt_secs(2.345), "2.35 s");
         assert_eq!(fmt_speedup(3.456), "3.46×");
         assert_eq!(integer_tick(&3.0), "3");

@@ -32,6 +32,8 @@ mod codec_de;
 mod loaded;
 mod pool;
 mod serial_turn;
+#[cfg(test)]
+mod tests;
 mod wire;
 #[cfg(test)]
 mod wire_fuzz;
@@ -39,7 +41,7 @@ pub(crate) mod worker;
 
 pub use pool::StartMethod;
 use pool::{Core, Job};
-use wire::{STATUS_OK, STATUS_PANICKED, STATUS_REFUSED, STATUS_SERDE};
+use wire::{STATUS_OK, STATUS_PANICKED, STATUS_REFUSED, STATUS_SERDE, STATUS_TOO_LARGE};
 
 /// How many bytes of encoded arguments `map` keeps waiting for workers.
 const MAX_PENDING_BYTES: usize = 64 << 20;
@@ -78,6 +80,18 @@ fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
         STATUS_OK => codec::decode(bytes, "result").map_err(Error::Serialization),
         STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(bytes).into_owned())),
         STATUS_REFUSED => Err(Error::BrokenPool(String::from_utf8_lossy(bytes).into_owned())),
+        STATUS_TOO_LARGE => match wire::read_too_large(bytes) {
+            Some((bytes, limit, items)) => Err(Error::TooLarge {
+                what: if items == 1 {
+                    "the task's result".to_string()
+                } else {
+                    format!("one map chunk's results ({items} items; a smaller chunksize sends fewer at once)")
+                },
+                bytes,
+                limit,
+            }),
+            None => Err(Error::BrokenPool("the worker sent a malformed \"result too large\" report".into())),
+        },
         _ => Err(Error::Serialization(String::from_utf8_lossy(bytes).into_owned())),
     }
 }

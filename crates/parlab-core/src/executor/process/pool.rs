@@ -9,14 +9,19 @@
 //!   `map` chunk may also take one spare slot, so the worker finds its next
 //!   chunk waiting instead of idling for a round trip (Python's executor
 //!   queues one call beyond its workers for the same reason);
+//! - nothing done under the state lock waits on a socket: a frame the
+//!   worker's socket cannot take at once goes to that worker's writer
+//!   thread, so `pids`, `submit` and result delivery never wait for a busy
+//!   worker to read a big argument;
 //! - every worker process is reaped by its reader thread, so none is left a
-//!   zombie; a worker that dies fails its in-flight jobs with `BrokenPool`
-//!   as soon as its socket reports the end, and is replaced.
+//!   zombie; a worker that dies is replaced, and its in-flight jobs fail with
+//!   `BrokenPool` as soon as its socket reports the end — except those it
+//!   never said it had started, which provably did not run and are sent again.
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -24,11 +29,15 @@ use crate::clock::now_ns;
 use crate::error::{Error, Result};
 use crate::executor::future::Control;
 use crate::executor::process::loaded::Loaded;
-use crate::executor::process::wire::{self, DoneMsg, JobHeader};
+use crate::executor::process::wire::{self, DoneMsg, JobHeader, MAX_FRAME};
 use crate::executor::process::worker::{self, WorkerSpec};
 use crate::gil::DEFAULT_SWITCH_INTERVAL;
 use crate::record::{ExecutorKind, Journal, Lane, RawTask};
 use crate::sync::lock;
+
+/// How many times a job whose worker died before starting it is sent again
+/// (a worker that dies at once every time must not bounce a job forever).
+const MAX_RESENDS: u32 = 3;
 
 /// How worker processes are started (Python's multiprocessing start methods).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,10 +66,33 @@ pub(crate) struct Job {
     pub prefetch: bool,
 }
 
-struct InFlight {
+/// A job as the scheduler holds it: encoded once, outside the lock.
+struct Queued {
+    id: u64,
+    tramp: usize,
+    func: usize,
+    frame: Arc<Vec<u8>>,
     labels: Vec<(usize, String)>,
-    sent_ns: u64,
+    control: Arc<dyn Control>,
     done: Box<dyn FnOnce(Result<DoneMsg>) + Send>,
+    prefetch: bool,
+    /// Already claimed from its future: it was sent once and came back unstarted.
+    claimed: bool,
+    resends: u32,
+}
+
+impl Queued {
+    /// Claim the job for running; false if its future was cancelled first.
+    fn claim(&self) -> bool {
+        self.claimed || self.control.try_send()
+    }
+}
+
+struct InFlight {
+    job: Queued,
+    sent_ns: u64,
+    /// The worker said it took the job: from now on its task may have run.
+    started: bool,
 }
 
 /// One live worker process.
@@ -69,6 +101,11 @@ struct Proc {
     index: usize,
     pid: libc::pid_t,
     sock: UnixStream,
+    /// Hands frames to this worker's writer thread (started at the first
+    /// frame its socket could not take at once).
+    writer: Option<crossbeam_channel::Sender<(Arc<Vec<u8>>, usize)>>,
+    /// Frames are waiting with the writer thread: later ones must queue behind them.
+    backlog: bool,
     /// Jobs sent and not yet answered.
     held: usize,
     inflight: HashMap<u64, InFlight>,
@@ -78,7 +115,7 @@ struct Proc {
 }
 
 struct State {
-    queue: VecDeque<Job>,
+    queue: VecDeque<Queued>,
     procs: Vec<Proc>,
     /// Code mapped when the accepting workers were forked.
     loaded: Loaded,
@@ -100,6 +137,8 @@ pub(crate) struct Core {
     reaped: Condvar,
     next_id: AtomicU64,
     next_serial: AtomicU64,
+    /// Largest frame (after its length prefix) sent either way; at most `MAX_FRAME`.
+    max_frame: AtomicUsize,
 }
 
 impl Core {
@@ -122,6 +161,7 @@ impl Core {
             reaped: Condvar::new(),
             next_id: AtomicU64::new(1),
             next_serial: AtomicU64::new(1),
+            max_frame: AtomicUsize::new(MAX_FRAME),
         })
     }
 
@@ -137,12 +177,26 @@ impl Core {
         self.interval_ns.store(d.as_nanos().clamp(1_000, u64::MAX as u128) as u64, Ordering::Release);
     }
 
+    /// Largest message the pool sends to or accepts from a worker.
+    pub fn max_frame(&self) -> usize {
+        self.max_frame.load(Ordering::Acquire)
+    }
+
+    /// Lower the message limit (tests use it to cross it without gigabytes);
+    /// applies to workers started from now on. Clamped to `MAX_FRAME`.
+    #[allow(dead_code)] // only tests lower it
+    pub fn set_max_frame(&self, bytes: usize) {
+        self.max_frame.store(bytes.min(MAX_FRAME), Ordering::Release);
+    }
+
     pub fn is_shut(&self) -> bool {
         lock(&self.state).shut
     }
 
     /// Queue a job, starting or refreshing workers if they cannot run it.
+    /// A job too big to send (or to answer) is refused here, before it is queued.
     pub fn dispatch(self: &Arc<Self>, job: Job) -> Result<()> {
+        let job = self.encode(job)?;
         let mut st = lock(&self.state);
         if st.shut {
             return Err(Error::Shutdown);
@@ -157,9 +211,52 @@ impl Core {
         Ok(())
     }
 
+    /// Encode a job's frame (outside the lock: it may be big), checking both
+    /// the frame and the smallest possible answer against the limit.
+    fn encode(&self, job: Job) -> Result<Queued> {
+        let limit = self.max_frame();
+        let n = job.items.len();
+        let what = if n == 1 {
+            "the argument".to_string()
+        } else {
+            format!("one map chunk's arguments ({n} items; a smaller chunksize sends fewer at once)")
+        };
+        let too_large = |what: String, bytes: usize| Error::TooLarge { what, bytes: bytes as u64, limit: limit as u64 };
+        let bytes = wire::job_frame_len(job.items.iter().map(|(_, _, arg)| arg.len()));
+        if bytes > limit {
+            return Err(too_large(what, bytes));
+        }
+        let answer = wire::done_frame_floor(n);
+        if answer > limit {
+            return Err(too_large(format!("the answer to one map chunk of {n} items"), answer));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let header = JobHeader {
+            id,
+            tramp: job.tramp as u64,
+            func: job.func as u64,
+            gil: self.gil_on.load(Ordering::Acquire),
+            interval_ns: self.interval_ns.load(Ordering::Acquire),
+        };
+        let frame = wire::encode_job(&header, job.items.iter().map(|(i, _, arg)| (*i as u64, &job.args[arg.clone()])))
+            .map_err(|_| too_large(what, bytes))?;
+        Ok(Queued {
+            id,
+            tramp: job.tramp,
+            func: job.func,
+            frame: Arc::new(frame),
+            labels: job.items.into_iter().map(|(i, label, _)| (i, label)).collect(),
+            control: job.control,
+            done: job.done,
+            prefetch: job.prefetch,
+            claimed: false,
+            resends: 0,
+        })
+    }
+
     /// Start a full set of workers that can run `job`, retiring the old ones
     /// (they finish what they hold, then exit).
-    fn refresh(self: &Arc<Self>, st: &mut State, job: &Job) -> Result<()> {
+    fn refresh(self: &Arc<Self>, st: &mut State, job: &Queued) -> Result<()> {
         if self.start_method() == StartMethod::Fork {
             let loaded = Loaded::now();
             if !(loaded.contains(job.tramp) && loaded.contains(job.func)) {
@@ -193,6 +290,7 @@ impl Core {
         let spec = WorkerSpec {
             threads: self.threads,
             interval: Duration::from_nanos(self.interval_ns.load(Ordering::Acquire)),
+            max_frame: self.max_frame(),
         };
         let (pid, sock) = match self.start_method() {
             StartMethod::Fork => worker::fork(spec)?,
@@ -205,6 +303,8 @@ impl Core {
             index,
             pid,
             sock,
+            writer: None,
+            backlog: false,
             held: 0,
             inflight: HashMap::new(),
             retiring: false,
@@ -231,40 +331,91 @@ impl Core {
     }
 
     /// Hand queued jobs to workers with room, emptiest worker first.
-    fn pump(&self, st: &mut State) {
+    fn pump(self: &Arc<Self>, st: &mut State) {
         while let Some(next) = st.queue.front() {
             let room = self.threads + usize::from(next.prefetch);
             let Some(k) = (0..st.procs.len())
-                .filter(|&k| !st.procs[k].retiring && st.procs[k].held < room)
+                .filter(|&k| !st.procs[k].retiring && !st.procs[k].closed && st.procs[k].held < room)
                 .min_by_key(|&k| (st.procs[k].held, st.procs[k].index))
             else {
                 break;
             };
             let job = st.queue.pop_front().expect("not empty");
-            if !job.control.try_start() {
+            if !job.claim() {
                 continue; // cancelled while queued; its future already says so
             }
-            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            let header = JobHeader {
-                id,
-                tramp: job.tramp as u64,
-                func: job.func as u64,
-                gil: self.gil_on.load(Ordering::Acquire),
-                interval_ns: self.interval_ns.load(Ordering::Acquire),
-            };
-            let frame =
-                wire::encode_job(&header, job.items.iter().map(|(i, _, arg)| (*i as u64, &job.args[arg.clone()])));
+            let frame = Arc::clone(&job.frame);
             let p = &mut st.procs[k];
             p.held += 1;
-            let labels = job.items.into_iter().map(|(i, label, _)| (i, label)).collect();
-            p.inflight.insert(id, InFlight { labels, sent_ns: now_ns(), done: job.done });
-            // A failed send means the worker is dying; its reader will fail the job.
-            let _ = frame.and_then(|frame| wire::send_frame(&p.sock, &frame));
+            p.inflight.insert(job.id, InFlight { job, sent_ns: now_ns(), started: false });
+            self.write(p, frame);
         }
         // Workers with nothing left to do after shutdown can go.
         if st.shut && st.queue.is_empty() {
             for p in st.procs.iter_mut().filter(|p| p.inflight.is_empty()) {
                 close(p);
+            }
+        }
+    }
+
+    /// Send a frame without waiting: what the socket cannot take now goes to
+    /// the worker's writer thread, and so does every frame after it until
+    /// that thread is through. A failed send means the worker is dying: its
+    /// reader sends the job again (the worker never said it started it).
+    fn write(self: &Arc<Self>, p: &mut Proc, frame: Arc<Vec<u8>>) {
+        let mut from = 0;
+        if !p.backlog {
+            match wire::send_nowait(&p.sock, &frame) {
+                Ok(n) if n == frame.len() => return,
+                Ok(n) => from = n,
+                Err(_) => return,
+            }
+        }
+        if p.writer.is_none() {
+            p.writer = self.start_writer(p);
+        }
+        match &p.writer {
+            Some(tx) => {
+                p.backlog = true;
+                let _ = tx.send((frame, from));
+            }
+            // No thread to hand it to: the old way, waiting under the lock.
+            None => {
+                let _ = wire::send_frame(&p.sock, &frame[from..]);
+            }
+        }
+    }
+
+    fn start_writer(self: &Arc<Self>, p: &Proc) -> Option<crossbeam_channel::Sender<(Arc<Vec<u8>>, usize)>> {
+        let sock = p.sock.try_clone().ok()?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let (core, serial) = (Arc::clone(self), p.serial);
+        std::thread::Builder::new()
+            .name(format!("parlab-pool-writer-{}", p.index))
+            .spawn(move || core.write_worker(serial, sock, rx))
+            .ok()?;
+        Some(tx)
+    }
+
+    /// The writer thread: frames out, as fast as the worker reads them, until
+    /// its `Proc` is gone. Pushes happen under the state lock, so an empty
+    /// channel seen under it means the backlog is through.
+    fn write_worker(
+        self: Arc<Self>,
+        serial: u64,
+        sock: UnixStream,
+        rx: crossbeam_channel::Receiver<(Arc<Vec<u8>>, usize)>,
+    ) {
+        while let Ok((frame, from)) = rx.recv() {
+            let _ = wire::send_frame(&sock, &frame[from..]);
+            drop(frame);
+            if rx.is_empty() {
+                let mut st = lock(&self.state);
+                if rx.is_empty() {
+                    if let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) {
+                        p.backlog = false;
+                    }
+                }
             }
         }
     }
@@ -279,6 +430,17 @@ impl Core {
         }) {
             let mut st = lock(&self.state);
             let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) else { break };
+            if done.id & wire::STARTED != 0 {
+                if let Some(f) = p.inflight.get_mut(&(done.id & !wire::STARTED)) {
+                    f.started = true;
+                    f.job.control.mark_running();
+                    if f.job.frame.len() > 1 << 16 {
+                        // Never sent again now: do not keep a big argument's copy.
+                        f.job.frame = Arc::new(Vec::new());
+                    }
+                }
+                continue;
+            }
             let job = p.inflight.remove(&done.id);
             p.held -= 1;
             let lane_worker = p.index;
@@ -287,7 +449,7 @@ impl Core {
             }
             self.pump(&mut st);
             drop(st);
-            if let Some(InFlight { labels, done: finish, .. }) = job {
+            if let Some(InFlight { job: Queued { labels, done: finish, .. }, .. }) = job {
                 self.journal.extend(done.items.iter().zip(labels).map(|(item, (index, label))| RawTask {
                     index,
                     arg: label,
@@ -317,7 +479,21 @@ impl Core {
     fn on_exit(self: &Arc<Self>, serial: u64, pid: libc::pid_t, how: &str) {
         let mut st = lock(&self.state);
         let Some(k) = st.procs.iter().position(|p| p.serial == serial) else { return };
-        let p = st.procs.remove(k);
+        let mut p = st.procs.remove(k);
+        // What it never started did not run: send it again, in its old order.
+        let mut unstarted: Vec<Queued> = Vec::new();
+        let mut lost = Vec::new();
+        for (_, f) in p.inflight.drain() {
+            if !f.started && f.job.resends < MAX_RESENDS {
+                unstarted.push(Queued { claimed: true, resends: f.job.resends + 1, ..f.job });
+            } else {
+                lost.push(f);
+            }
+        }
+        unstarted.sort_by_key(|job| job.id);
+        for job in unstarted.into_iter().rev() {
+            st.queue.push_front(job);
+        }
         let needed = !p.retiring && !p.closed && (!st.shut || !st.queue.is_empty());
         if needed {
             // A replacement forked now sees at least the code the old one did.
@@ -329,7 +505,7 @@ impl Core {
             // Nobody left to run the queue: fail it rather than hang.
             let msg = format!("no worker process left (the last one {how})");
             for job in st.queue.drain(..) {
-                if job.control.try_start() {
+                if job.claim() {
                     (job.done)(Err(Error::BrokenPool(msg.clone())));
                 }
             }
@@ -338,29 +514,41 @@ impl Core {
         self.reaped.notify_all();
         drop(st);
         let now = now_ns();
-        for (_, job) in p.inflight {
+        for InFlight { job, sent_ns, started } in lost {
+            let msg = if started {
+                format!("worker process {pid} {how} while running this task; the pool replaced it")
+            } else {
+                let sent = job.resends + 1;
+                format!(
+                    "worker process {pid} {how} before starting this task (sent {sent} times); the pool replaced it"
+                )
+            };
             self.journal.extend(job.labels.iter().map(|(index, label)| RawTask {
                 index: *index,
                 arg: label.clone(),
                 lane: Lane { worker: p.index, thread: 0, pid: pid as u32 },
-                start_ns: job.sent_ns,
+                start_ns: sent_ns,
                 end_ns: now,
                 cpu_ns: None,
                 gil_wait_ns: 0,
                 ok: false,
             }));
-            let msg = format!("worker process {pid} {how} while running this task; the pool replaced it");
             (job.done)(Err(Error::BrokenPool(msg)));
         }
     }
 
     /// Stop accepting work; see `Executor::shutdown`.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+    pub fn shutdown(self: &Arc<Self>, wait: bool, cancel_futures: bool) {
         let mut st = lock(&self.state);
         st.shut = true;
         if cancel_futures {
             for job in st.queue.drain(..) {
-                job.control.cancel();
+                if job.claimed {
+                    // Sent once, came back unstarted: its future is past cancelling.
+                    (job.done)(Err(Error::Cancelled));
+                } else {
+                    job.control.cancel();
+                }
             }
         }
         self.pump(&mut st);

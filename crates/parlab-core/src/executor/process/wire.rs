@@ -2,9 +2,10 @@
 //!
 //! Invariant: every message is one frame — a little-endian `u32` length, then
 //! that many bytes, the first four a tag naming the kind of frame — written
-//! with a single `send` call under the sender's lock, so frames from different
-//! threads never interleave. A clean end of stream between frames means the
-//! other side closed on purpose.
+//! whole by one writer at a time (a worker's threads take a lock; the pool
+//! writes a frame inline only while no earlier frame is still with that
+//! worker's writer thread), so frames never interleave. A clean end of stream
+//! between frames means the other side closed on purpose.
 //!
 //! The reader trusts nothing in a frame: whatever the bytes, it returns a
 //! frame or an error (`InvalidData` for a malformed frame, `UnexpectedEof`
@@ -56,6 +57,40 @@ pub(crate) const STATUS_PANICKED: u8 = 1;
 pub(crate) const STATUS_SERDE: u8 = 2;
 /// The worker would not run the item (its code is not mapped there).
 pub(crate) const STATUS_REFUSED: u8 = 3;
+/// The result would have made the answer frame exceed the pool's frame limit;
+/// the payload is [`too_large_payload`] instead.
+pub(crate) const STATUS_TOO_LARGE: u8 = 4;
+
+/// Bytes of a [`STATUS_TOO_LARGE`] payload.
+pub(crate) const TOO_LARGE_LEN: usize = 24;
+
+/// The payload of a [`STATUS_TOO_LARGE`] item: the size reached, the limit, the items in the job.
+pub(crate) fn too_large_payload(bytes: u64, limit: u64, items: u64) -> [u8; TOO_LARGE_LEN] {
+    let mut out = [0; TOO_LARGE_LEN];
+    out[..8].copy_from_slice(&bytes.to_le_bytes());
+    out[8..16].copy_from_slice(&limit.to_le_bytes());
+    out[16..].copy_from_slice(&items.to_le_bytes());
+    out
+}
+
+/// Read a [`too_large_payload`] back; `None` if it is not one.
+pub(crate) fn read_too_large(payload: &[u8]) -> Option<(u64, u64, u64)> {
+    let field = |k: usize| Some(u64::from_le_bytes(payload.get(8 * k..8 * k + 8)?.try_into().ok()?));
+    if payload.len() != TOO_LARGE_LEN {
+        return None;
+    }
+    Some((field(0)?, field(1)?, field(2)?))
+}
+
+/// Set in a done frame's id when it only says that the worker has taken the
+/// job and is about to run it (a done frame with no items). Job ids count up
+/// from 1 and never reach this bit.
+pub(crate) const STARTED: u64 = 1 << 63;
+
+/// The frame a worker sends when it takes job `id`, before running any of it.
+pub(crate) fn started_frame(id: u64) -> io::Result<Vec<u8>> {
+    DoneWriter::new(id | STARTED, 0).finish()
+}
 
 /// One item's timing, measured in the worker.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,7 +134,7 @@ pub(crate) struct DoneWriter {
 }
 
 /// Bytes of an item's fixed fields in a done frame.
-const ITEM_HEAD: usize = 8 + 4 + 8 + 8 + 8 + 8 + 1 + 8;
+pub(crate) const ITEM_HEAD: usize = 8 + 4 + 8 + 8 + 8 + 8 + 1 + 8;
 
 impl DoneWriter {
     pub fn new(id: u64, items: usize) -> Self {
@@ -134,7 +169,8 @@ impl DoneWriter {
 }
 
 /// Largest frame accepted (guards against reading garbage as a length).
-const MAX_FRAME: usize = u32::MAX as usize;
+/// A pool may set itself a lower limit, never a higher one.
+pub(crate) const MAX_FRAME: usize = u32::MAX as usize;
 
 /// What a frame's first bytes say it is; garbage, or a stream out of step,
 /// fails here before any field of it is believed.
@@ -358,6 +394,40 @@ pub(crate) fn send_frame(sock: &impl AsRawFd, mut frame: &[u8]) -> io::Result<()
     Ok(())
 }
 
+/// Bytes (after the length prefix) of the frame [`encode_job`] makes for
+/// arguments of these encoded lengths.
+pub(crate) fn job_frame_len(args: impl Iterator<Item = usize>) -> usize {
+    args.fold(4 + 8 + 8 + 8 + 1 + 8 + 4, |n, len| n.saturating_add(16).saturating_add(len))
+}
+
+/// Bytes (after the length prefix) a done frame for `items` items needs at
+/// least, when every item's payload is a [`too_large_payload`].
+pub(crate) fn done_frame_floor(items: usize) -> usize {
+    items.saturating_mul(ITEM_HEAD + TOO_LARGE_LEN).saturating_add(4 + 8 + 4)
+}
+
+/// Send as much of `frame` as the socket takes now; returns how much that was.
+/// Never blocks, so the pool may call it holding its lock.
+pub(crate) fn send_nowait(sock: &impl AsRawFd, frame: &[u8]) -> io::Result<usize> {
+    let mut sent = 0;
+    while sent < frame.len() {
+        let rest = &frame[sent..];
+        // SAFETY: the pointer and length describe `rest`, a live slice.
+        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+        let n = unsafe { libc::send(sock.as_raw_fd(), rest.as_ptr().cast(), rest.len(), flags) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => break,
+                _ => return Err(e),
+            }
+        }
+        sent += n as usize;
+    }
+    Ok(sent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +458,31 @@ mod tests {
         assert_eq!(back.items[1].timing.cpu_ns, Some(9));
         assert!(read_done(&mut &[][..]).unwrap().is_none());
         assert!(read_done(&mut &frame[..frame.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn started_frames_sizes_and_too_large_reports_read_back() {
+        let started = started_frame(41).unwrap();
+        let back = read_done(&mut &started[..]).unwrap().unwrap();
+        assert_eq!((back.id, back.items.len()), (41 | STARTED, 0));
+
+        let header = JobHeader { id: 1, tramp: 2, func: 3, gil: false, interval_ns: 4 };
+        let args: [&[u8]; 3] = [b"abc", b"", &[7; 100]];
+        let frame = encode_job(&header, args.iter().enumerate().map(|(i, a)| (i as u64, *a))).unwrap();
+        assert_eq!(job_frame_len(args.iter().map(|a| a.len())), frame.len() - 4);
+
+        let mut w = DoneWriter::new(9, 2);
+        let timing = ItemTiming { index: 0, thread: 0, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 };
+        for _ in 0..2 {
+            w.item(|out| {
+                out.extend_from_slice(&too_large_payload(5, 4, 2));
+                (STATUS_TOO_LARGE, timing)
+            });
+        }
+        let frame = w.finish().unwrap();
+        assert_eq!(done_frame_floor(2), frame.len() - 4);
+        let back = read_done(&mut &frame[..]).unwrap().unwrap();
+        assert_eq!(read_too_large(back.payload(&back.items[1])), Some((5, 4, 2)));
+        assert_eq!(read_too_large(b"short"), None);
     }
 }

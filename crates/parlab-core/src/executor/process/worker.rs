@@ -20,7 +20,7 @@ use std::time::Duration;
 use crate::clock::TaskClock;
 use crate::error::{Error, Result};
 use crate::executor::process::loaded::Loaded;
-use crate::executor::process::wire::{self, DoneWriter, ItemTiming, JobMsg};
+use crate::executor::process::wire::{self, DoneWriter, ItemTiming, JobMsg, MAX_FRAME};
 use crate::gil::{Gil, ThreadGil};
 use crate::runtime;
 use crate::sync::lock;
@@ -44,6 +44,9 @@ pub(crate) const EXIT_BAD_FRAME: i32 = 3;
 pub(crate) struct WorkerSpec {
     pub threads: usize,
     pub interval: Duration,
+    /// Largest answer frame to send: a result that would make it bigger is
+    /// replaced by a "too large" status.
+    pub max_frame: usize,
 }
 
 /// Fork a worker. Returns its pid and the parent's end of its socket.
@@ -71,7 +74,7 @@ pub(crate) fn spawn(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
     let (parent, child) = UnixStream::pair()?;
     let fd = child.as_raw_fd();
     let mut cmd = Command::new(exe);
-    cmd.env(WORKER_ENV, format!("{fd},{},{}", spec.threads, spec.interval.as_nanos()))
+    cmd.env(WORKER_ENV, format!("{fd},{},{},{}", spec.threads, spec.interval.as_nanos(), spec.max_frame))
         .env(SCALE_ENV, runtime::scale().to_string())
         .env_remove(runtime::ENV_VAR)
         .env_remove("EVCXR_IS_RUNTIME")
@@ -109,7 +112,8 @@ pub(crate) fn serve_if_spawned() {
     // SAFETY: single-threaded start of a fresh process.
     unsafe { libc::unsetenv(c"PARLAB_WORKER".as_ptr()) };
     let base = super::loaded::own_base();
-    let spec = WorkerSpec { threads: threads as usize, interval: Duration::from_nanos(interval) };
+    let max_frame = parts.next().flatten().map_or(MAX_FRAME, |m| (m as usize).min(MAX_FRAME));
+    let spec = WorkerSpec { threads: threads as usize, interval: Duration::from_nanos(interval), max_frame };
     child_main(fd as RawFd, spec, Some(base.unwrap_or(0)))
 }
 
@@ -175,6 +179,7 @@ fn serve(sock: UnixStream, spec: WorkerSpec, base: usize) -> ! {
         writer: Mutex::new(writer),
         base,
         code: Loaded::now(),
+        max_frame: spec.max_frame,
     });
     for thread in 1..spec.threads {
         let shared = Arc::clone(&shared);
@@ -195,6 +200,7 @@ struct Worker {
     base: usize,
     /// What was mapped when the worker started; task addresses must be in it.
     code: Loaded,
+    max_frame: usize,
 }
 
 impl Worker {
@@ -210,9 +216,16 @@ impl Worker {
                 // The pool closed our socket: it is shutting down (we are idle) or gone.
                 _ => leave(0),
             };
+            // Say so before running anything: if this process dies from now
+            // on, the pool knows the task may have run; before, it knows it
+            // did not, and sends the job again.
+            let started = wire::started_frame(job.header.id);
+            if started.and_then(|f| wire::send_frame(&*lock(&self.writer), &f)).is_err() {
+                leave(0); // the pool is gone
+            }
             self.gil.set_interval(Duration::from_nanos(job.header.interval_ns));
             let frame = match self.unmapped(&job) {
-                None => run_job(job, thread, self.base),
+                None => run_job(job, thread, self.base, self.max_frame),
                 Some(msg) => refuse(&job, thread, &msg),
             };
             let sent = frame.and_then(|frame| wire::send_frame(&*lock(&self.writer), &frame));
@@ -253,16 +266,19 @@ fn refuse(job: &JobMsg, thread: u32, msg: &str) -> std::io::Result<Vec<u8>> {
     done.finish()
 }
 
-fn run_job(job: JobMsg, thread: u32, base: usize) -> std::io::Result<Vec<u8>> {
+/// Run a job's items into one answer frame of at most `max_frame` bytes.
+fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::Result<Vec<u8>> {
     let h = job.header;
     // SAFETY: the pool only sends addresses of a `Trampoline` and of the
     // matching `fn(A) -> R`, checked to be mapped in this process.
     let tramp: Trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(base.wrapping_add(h.tramp as usize)) };
     let func = base.wrapping_add(h.func as usize);
-    let mut done = DoneWriter::new(h.id, job.items.len());
-    for (index, range) in &job.items {
+    let n = job.items.len();
+    let mut done = DoneWriter::new(h.id, n);
+    for (i, (index, range)) in job.items.iter().enumerate() {
         let arg = job.arg(range);
         done.item(|out| {
+            let start = out.len();
             let mut call = || {
                 // Outside the task's span, as a pool that really ran tasks one at a time would show it.
                 let _turn = super::serial_turn::SerialTurn::take();
@@ -274,14 +290,25 @@ fn run_job(job: JobMsg, thread: u32, base: usize) -> std::io::Result<Vec<u8>> {
                 let gil_wait_ns = crate::gil::waited_ns() - wait0;
                 (status, ItemTiming { index: *index, thread, start_ns, end_ns, cpu_ns, gil_wait_ns })
             };
-            if h.gil {
+            let (status, timing) = if h.gil {
                 ThreadGil::with_current(|slot| match slot {
                     Some(slot) => slot.hold(call),
                     None => call(),
                 })
             } else {
                 call()
+            };
+            // Room for the items still to come, each at its smallest (the
+            // pool refused jobs whose smallest answer would not fit).
+            let rest = (n - i - 1) * (wire::ITEM_HEAD + wire::TOO_LARGE_LEN);
+            let frame_len = out.len() - 4; // without the length prefix
+            if frame_len.saturating_add(rest) <= max_frame {
+                return (status, timing);
             }
+            let reached = if n == 1 { out.len() - start } else { frame_len + rest };
+            out.truncate(start);
+            out.extend_from_slice(&wire::too_large_payload(reached as u64, max_frame as u64, n as u64));
+            (wire::STATUS_TOO_LARGE, timing)
         });
     }
     done.finish()
