@@ -7,8 +7,8 @@
   to an id on the page it names;
 - every image is a decodable PNG (or an SVG) of non-zero size;
 - every notebook of notebooks/ has a page that holds as many images as the notebook has image
-  outputs, says how to run it (`scripts/lab`, `scripts/test`), links back to a lesson, and points
-  at its `parameters` cell if it has one;
+  outputs, says how to run it (`scripts/lab`, `scripts/test`), links back to every lesson that
+  names it (and each such lesson links to it), and points at its `parameters` cell if it has one;
 - no markdown image syntax was left unrendered.
 One line per problem; exits 1 if there is any.
 """
@@ -22,6 +22,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts/site"))
+import notebook_page as nbp  # noqa: E402  (how the site decides which lesson names which notebook)
 UNRENDERED = re.compile(r"!\[[^\]\n]*\]\([^)\s]+\.(?:png|svg|jpe?g|gif)\)")
 
 
@@ -121,6 +123,11 @@ def main(site):
             problems.append(f"{name}: holds markdown image syntax that was not rendered")
 
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    known = {nb.stem for nb in notebooks}
+    used_by = {}
+    for lesson in sorted((ROOT / "lessons").glob("*.md")):
+        for name in nbp.mentions(lesson.read_text(encoding="utf-8"), known):
+            used_by.setdefault(name, []).append(lesson.stem)
     for nb in notebooks:
         path = (site / "notebooks" / f"{nb.stem}.html").resolve()
         page = pages.get(path)
@@ -135,8 +142,11 @@ def main(site):
         for command in ("scripts/lab", "scripts/test"):
             if command not in text:
                 problems.append(f"notebooks/{nb.stem}.html does not say how to run it ({command})")
-        if not any(l.startswith("../") and l.endswith(".html") and "notebooks/" not in l for l in page.links):
-            problems.append(f"notebooks/{nb.stem}.html does not link back to a lesson")
+        for lesson in used_by.get(nb.stem, []):
+            if f"../{lesson}.html" not in page.links:
+                problems.append(f"notebooks/{nb.stem}.html does not link back to {lesson}.html, which names it")
+            if f"notebooks/{nb.stem}.html" not in pages.get((site / f"{lesson}.html").resolve(), Page()).links:
+                problems.append(f"{lesson}.html names notebooks/{nb.name} but does not link to its page")
         if '"parameters"' in nb.read_text(encoding="utf-8") and "parameters" not in page.ids:
             problems.append(f"notebooks/{nb.stem}.html does not mark its parameters cell")
     print(f"check_site: {len(pages)} pages, {len(notebooks)} notebook pages, {len(problems)} problems")

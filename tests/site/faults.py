@@ -90,12 +90,17 @@ def site_faults(site, tmp):
         src = re.search(r'<img src="([^"]+)"', html).group(1)
         p.write_text(re.sub(r'<img src="' + re.escape(src) + '"[^>]*>', "", html))
 
+    def unlink_lesson(d):
+        p = d / "notebooks/demo_1b.html"
+        p.write_text(p.read_text().replace('href="../03-threads.html"', 'href="../04-processes.html"'))
+
     def corrupt_png(d):
         next((d / "notebooks/visual_guide").glob("*.png")).write_bytes(b"not a png")
 
     expect("a missing image", variant("no_png", delete_chart), "missing file")
     expect("a broken link from a lesson", variant("link", break_link), "demo_1x.html points to a missing file")
     expect("a notebook page without one of its charts", variant("drop_img", drop_img), "images, the notebook")
+    expect("a notebook page without its link back", variant("backlink", unlink_lesson), "does not link back")
     expect("an image that does not decode", variant("bad_png", corrupt_png), "not a PNG")
 
 
