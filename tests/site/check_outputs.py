@@ -5,8 +5,8 @@
 
 The site shows these saved outputs, so a fresh clone must have them: no output is an error, no
 output says "panicked at", and every cell tagged `chart` holds an image (PNG or SVG). One line
-per problem; exits 1 if there is any. A code cell saved without being run is only noted: a
-notebook being edited gains cells before its outputs are saved again.
+per problem; exits 1 if there is any. A code cell saved without being run is a problem too: the
+site and a fresh clone would show it empty (save with run_notebooks.py --write-outputs).
 """
 
 import json
@@ -44,7 +44,7 @@ def problems(path):
         where = f"cell {i}"
         outputs = cell.get("outputs", [])
         if text(cell.get("source")).strip() and cell.get("execution_count") is None:
-            yield f"note: {where} was saved without being run (no execution count)"
+            yield f"{where} was saved without being run (no execution count): save the notebook with its outputs"
         for out in outputs:
             if out.get("output_type") == "error":
                 yield f"{where} has an error output: {out.get('ename')}: {out.get('evalue', '')[:200]}"
