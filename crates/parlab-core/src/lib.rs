@@ -86,7 +86,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::executor::{
         Executor, Future, HybridPool, Process, ProcessPool, ReturnWhen, Sequential, StartMethod, ThreadPool,
-        as_completed, wait, wait_timeout,
+        as_completed, par_run, wait, wait_timeout,
     };
     pub use crate::graph::{BitGraph, Graph, PathDemo};
     pub use crate::machine::{Cpus, Offer};
