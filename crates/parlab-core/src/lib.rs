@@ -51,6 +51,10 @@ pub mod workload;
 
 pub use error::{Error, Result};
 
+/// rayon, as parlab-core builds it: a notebook cell writes
+/// `use parlab::rayon::prelude::*;` for `par_iter` without a `:dep` of its own.
+pub use rayon;
+
 /// Set by [`init`]; the `Spawn` start method refuses to run without it.
 /// (A plain static is right here: `Spawn` is for compiled programs, not notebooks.)
 pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
