@@ -271,6 +271,38 @@ pub fn waited_together(run: &Run) -> Check {
     Check::new(passed, text)
 }
 
+/// The workers shared the work out evenly: the busiest worker did no more
+/// than an even share plus the longest single task (what a scheduler that
+/// always hands the next task to an idle worker guarantees).
+///
+/// Work is each task's CPU time where recorded (load slows a task's wall
+/// time, not its CPU time), its span minus GIL waits otherwise. A pool of
+/// fixed chunks handed sorted work fails this on any machine; rayon's work
+/// stealing passes it.
+pub fn balanced(run: &Run) -> Check {
+    let name = &run.label;
+    let work = |t: &crate::record::TaskRecord| t.cpu.unwrap_or_else(|| t.work());
+    let lanes = run.lanes();
+    let per_lane: Vec<f64> = lanes.iter().map(|l| run.tasks.iter().filter(|t| t.lane == *l).map(work).sum()).collect();
+    let total: f64 = per_lane.iter().sum();
+    let longest = run.tasks.iter().map(work).fold(0.0, f64::max);
+    if run.workers < 2 || total <= 0.0 {
+        return Check::new(false, format!("{name}: balance needs 2+ workers and some recorded work"));
+    }
+    let busiest = per_lane.iter().copied().fold(0.0, f64::max);
+    let bound = total / run.workers as f64 + longest;
+    let mut text = format!(
+        "{name}: the busiest worker did {:.0}% of the work ({busiest:.3} s of {total:.3} s); an even share plus the \
+         longest task is {bound:.3} s",
+        100.0 * busiest / total
+    );
+    let passed = busiest <= 1.05 * bound;
+    if !passed {
+        text += " (above it: one worker was left with the heavy end while the others idled)";
+    }
+    Check::new(passed, text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +396,22 @@ mod tests {
         // The same tasks, long: now the missing waits give it away.
         let long: Vec<(f64, f64, f64)> = (0..4).map(|i| (i as f64 * 0.1, (i + 1) as f64 * 0.1, 0.1)).collect();
         assert!(!took_turns(&run(&long, 2)).passed());
+    }
+
+    #[test]
+    fn fixed_halves_of_sorted_work_are_unbalanced() {
+        // Four heavy tasks then four light ones, in halves: worker 0 gets every heavy one.
+        let heavy = [(0.0, 1.0, 1.0), (1.0, 2.0, 1.0), (2.0, 3.0, 1.0), (3.0, 4.0, 1.0)];
+        let light = [(0.0, 0.1, 0.1), (0.1, 0.2, 0.1), (0.2, 0.3, 0.1), (0.3, 0.4, 0.1)];
+        let mut r = run(&[heavy, light].concat(), 2);
+        for (t, w) in r.tasks.iter_mut().zip([0, 0, 0, 0, 1, 1, 1, 1]) {
+            (t.lane.worker, t.lane.pid) = (w, 1 + w as u32);
+        }
+        assert!(!balanced(&r).passed(), "{}", balanced(&r));
+        for (t, w) in r.tasks.iter_mut().zip([0, 1, 0, 1, 0, 1, 0, 1]) {
+            (t.lane.worker, t.lane.pid) = (w, 1 + w as u32);
+        }
+        assert!(balanced(&r).passed(), "{}", balanced(&r));
     }
 
     #[test]

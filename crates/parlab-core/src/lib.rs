@@ -57,6 +57,10 @@ pub mod workload;
 
 pub use error::{Error, Result};
 
+/// rayon, as parlab-core builds it: a notebook cell writes
+/// `use parlab::rayon::prelude::*;` for `par_iter` without a `:dep` of its own.
+pub use rayon;
+
 /// Set by [`init`]; the `Spawn` start method refuses to run without it.
 /// (A plain static is right here: `Spawn` is for compiled programs, not notebooks.)
 pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
@@ -92,7 +96,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::executor::{
         Executor, Future, HybridPool, Process, ProcessPool, ReturnWhen, Sequential, StartMethod, ThreadPool,
-        as_completed, wait, wait_timeout,
+        as_completed, par_run, wait, wait_timeout,
     };
     pub use crate::graph::{BitGraph, Graph, PathDemo};
     pub use crate::machine::{Cpus, Offer};

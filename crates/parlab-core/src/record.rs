@@ -275,12 +275,29 @@ impl fmt::Display for Comparison<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:<32} {:>9}  speedup", "approach", "time")?;
         for (label, wall, speedup) in self.rows() {
-            let bar = "█".repeat(speedup.round().clamp(1.0, 60.0) as usize);
-            writeln!(f, "{:<32} {:>9}  {bar} {speedup:.1}x", shorten(&label, 32), human_secs(wall))?;
+            writeln!(f, "{:<32} {:>9}  {}", shorten(&label, 32), human_secs(wall), speedup_bar(speedup))?;
         }
         Ok(())
     }
 }
+
+/// A speedup as a bar and a figure. A gain is one `█` per times faster; a
+/// loss is one `░` per times *slower*, with the slowdown in words, so a run 25
+/// times slower never shows the same bar as one that broke even.
+fn speedup_bar(speedup: f64) -> String {
+    if !(speedup.is_finite() && speedup > 0.0) {
+        "n/a (no time recorded)".to_string()
+    } else if speedup >= SLOWER_BELOW {
+        format!("{} {speedup:.1}x", "█".repeat(speedup.round().clamp(1.0, 60.0) as usize))
+    } else {
+        let slower = 1.0 / speedup;
+        let figure = if speedup >= 0.1 { format!("{speedup:.2}x") } else { format!("{speedup:.3}x") };
+        format!("{} {figure} ({slower:.1}x slower)", "░".repeat(slower.round().clamp(1.0, 60.0) as usize))
+    }
+}
+
+/// Below this a speedup is shown as a slowdown: 0.95x and up reads as "1.0x".
+const SLOWER_BELOW: f64 = 0.95;
 
 /// Speedup against worker count: one run per worker count, all measured
 /// against the same one-at-a-time baseline.
@@ -362,6 +379,21 @@ pub fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
 pub fn amdahl_speedup(serial: f64, workers: usize) -> f64 {
     let n = workers.max(1) as f64;
     1.0 / (serial + (1.0 - serial) / n)
+}
+
+/// Gustafson's law: the speedup on `workers` workers when the problem grows
+/// with them and `serial` is the share of the *parallel run's* time spent on
+/// serial work. Amdahl fixes the work and asks how fast; Gustafson fixes the
+/// time and asks how much: `n - serial × (n - 1)`, which has no ceiling.
+///
+/// ```
+/// use parlab_core::record::{amdahl_speedup, gustafson_speedup};
+/// assert!((gustafson_speedup(0.2, 10) - 8.2).abs() < 1e-9); // Amdahl gives 3.6
+/// assert!(amdahl_speedup(0.2, 10) < 3.6);
+/// ```
+pub fn gustafson_speedup(serial: f64, workers: usize) -> f64 {
+    let n = workers.max(1) as f64;
+    n - serial * (n - 1.0)
 }
 
 /// The serial fraction that best explains measured `(workers, speedup)` points
@@ -517,6 +549,30 @@ mod tests {
         assert!(label.len() <= 24, "{label}");
         assert!(label.ends_with('…'));
         assert_eq!(debug_label(&7, 20), "7");
+    }
+
+    fn run_of(label: &str, wall: f64) -> Run {
+        Run { label: label.into(), kind: ExecutorKind::Sequential, workers: 1, wall, tasks: vec![] }
+    }
+
+    #[test]
+    fn a_slowdown_shows_as_a_slowdown() {
+        let (base, even, fast, slow) =
+            (run_of("base", 1.0), run_of("even", 1.0), run_of("fast", 0.25), run_of("slow", 25.0));
+        let text = compare([&base, &even, &fast, &slow]).to_string();
+        let line = |name: &str| text.lines().find(|l| l.starts_with(name)).unwrap().to_string();
+        assert!(line("even").ends_with("█ 1.0x"), "{text}");
+        assert!(line("fast").ends_with("████ 4.0x"), "{text}");
+        let slow = line("slow");
+        assert!(slow.contains("0.040x (25.0x slower)"), "{text}");
+        assert!(!slow.contains('█') && slow.contains(&"░".repeat(25)), "{text}");
+    }
+
+    #[test]
+    fn gustafson_has_no_ceiling() {
+        assert_eq!(gustafson_speedup(0.0, 8), 8.0);
+        assert_eq!(gustafson_speedup(1.0, 8), 1.0);
+        assert!(gustafson_speedup(0.1, 1000) > 900.0 && amdahl_speedup(0.1, 1000) < 10.0);
     }
 
     #[test]

@@ -55,6 +55,22 @@ pub struct Lesson10;
 #[doc = include_str!("../../../lessons/11-algorithm-before-cores.md")]
 pub struct Lesson11;
 
+/// Lesson 12.
+#[doc = include_str!("../../../lessons/12-rusts-guarantee.md")]
+pub struct Lesson12;
+
+/// Lesson 13.
+#[doc = include_str!("../../../lessons/13-work-stealing-and-rayon.md")]
+pub struct Lesson13;
+
+/// Lesson 14.
+#[doc = include_str!("../../../lessons/14-the-machine-underneath.md")]
+pub struct Lesson14;
+
+/// The glossary.
+#[doc = include_str!("../../../lessons/glossary.md")]
+pub struct Glossary;
+
 /// The introduction.
 #[doc = include_str!("../../../lessons/README.md")]
 pub struct Introduction;

@@ -55,5 +55,5 @@ mod lessons;
 pub mod prelude {
     pub use crate::chart::{self, Chart};
     pub use parlab_core::prelude::*;
-    pub use parlab_core::record::{self, Sweep, amdahl_speedup};
+    pub use parlab_core::record::{self, Sweep, amdahl_speedup, gustafson_speedup};
 }

@@ -13,6 +13,9 @@
 //! | [`ProcessPool`] | N worker processes | `fn(A) -> R`, serde | one per process |
 //! | [`HybridPool`] | P processes × T threads | `fn(A) -> R`, serde | one per process |
 //!
+//! [`par_run`] is not an executor but rayon's own `par_iter`, recorded the same
+//! way, to set work stealing beside a pool's fixed chunks.
+//!
 //! Process pools take plain function pointers whose argument and result
 //! implement serde's traits: a capturing closure does not coerce to `fn(A) -> R`,
 //! so trying to send one is a compile error — Rust's version of Python's
@@ -46,11 +49,13 @@ use crate::record::Run;
 pub mod future;
 mod local;
 pub(crate) mod process;
+mod rayon_run;
 mod sequential;
 mod thread;
 
 pub use future::{AsCompleted, Future, ReturnWhen, Waited, as_completed, wait, wait_timeout};
 pub use process::{HybridPool, Process, ProcessPool, StartMethod};
+pub use rayon_run::par_run;
 pub use sequential::Sequential;
 pub use thread::ThreadPool;
 
