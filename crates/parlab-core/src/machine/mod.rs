@@ -9,3 +9,8 @@ mod offer;
 
 pub use cpus::{Cpus, cpus};
 pub use offer::{OFFER_SPIN, Offer, offer, offer_for};
+
+/// crossbeam's `CachePadded`: a value aligned and padded to its own cache line (128
+/// bytes on x86-64, where the prefetcher fetches lines in pairs), so two threads
+/// writing neighbouring values do not fight over one line (false sharing).
+pub use crossbeam_utils::CachePadded;

@@ -16,10 +16,6 @@ use super::cpus::{Cpus, cpus};
 use crate::clock;
 
 use crate::error::{Error, Result};
-/// crossbeam's `CachePadded`: a value aligned and padded to its own cache line (128
-/// bytes on x86-64, where the prefetcher fetches lines in pairs), so two threads
-/// writing neighbouring values do not fight over one line (false sharing).
-pub use crossbeam_utils::CachePadded;
 
 /// How long [`offer`] spins its threads: long enough for the scheduler to
 /// share the CPUs out fairly (its time slices are a few milliseconds), short
