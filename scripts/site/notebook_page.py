@@ -139,6 +139,9 @@ def render(path, out_dir, lessons, known):
             if not skipped_title:  # the header above already carries the notebook's title
                 source, n = re.subn(r"(?m)^#\s+.+\n?", "", source, count=1)
                 skipped_title = n == 1
+            # A link that works in the repository (notebooks/ → ../lessons/X.md) points at the
+            # site's layout instead, where lessons sit at the top beside notebooks/.
+            source = re.sub(r"\]\(\.\./lessons/([^)#]+\.md)", r"](../\1", source)
             parts.append(link_mentions(source, known, "") + "\n")
         elif cell["cell_type"] == "code":
             if "parameters" in cell.get("metadata", {}).get("tags", []):
