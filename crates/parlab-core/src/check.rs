@@ -316,16 +316,17 @@ mod tests {
             .map(|(index, &(start, end, cpu))| TaskRecord {
                 index,
                 arg: index.to_string(),
-                lane: Lane { worker: index % workers, thread: 0, pid: 1 + (index % workers) as u32 },
+                lane: Lane { worker: index % workers, thread: 0, pid: 1 + (index % workers) as u32, host: 0 },
                 start,
                 end,
                 cpu: Some(cpu),
                 gil_wait: 0.0,
                 ok: true,
+                transfer: 0.0,
             })
             .collect();
         let wall = spans.iter().map(|s| s.1).fold(0.0, f64::max);
-        Run { label: "test".into(), kind: ExecutorKind::Processes, workers, wall, tasks }
+        Run { label: "test".into(), kind: ExecutorKind::Processes, workers, wall, tasks, hosts: vec![] }
     }
 
     fn offer(cores: f64) -> Offer {

@@ -87,6 +87,8 @@ pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
 /// ```
 pub fn init() {
     executor::process::worker::serve_if_spawned();
+    #[cfg(feature = "mpi")]
+    executor::serve_if_rank();
     INIT_CALLED.store(true, Ordering::Release);
 }
 
@@ -94,6 +96,8 @@ pub fn init() {
 pub mod prelude {
     pub use crate::advisor::{Advice, Advisor, Recommendation, Verdict, WorkloadClass, advise};
     pub use crate::error::{Error, Result};
+    #[cfg(feature = "mpi")]
+    pub use crate::executor::{Broadcast, MpiPool};
     pub use crate::executor::{
         Executor, Future, HybridPool, Process, ProcessPool, ReturnWhen, Sequential, StartMethod, ThreadPool,
         as_completed, par_run, wait, wait_timeout,

@@ -29,6 +29,8 @@ pub enum ExecutorKind {
     Processes,
     /// Several threads in each of several worker processes.
     Hybrid,
+    /// MPI ranks (one task at a time each), on one host or several.
+    Mpi,
 }
 
 /// Where a task ran: a worker process and a thread inside it.
@@ -40,6 +42,10 @@ pub struct Lane {
     pub thread: usize,
     /// Operating-system process id the task ran in.
     pub pid: u32,
+    /// Which of the run's [`Run::hosts`] the process ran on (0 when the run has
+    /// one machine, as every executor but an MPI pool).
+    #[serde(default)]
+    pub host: u32,
 }
 
 impl Lane {
@@ -50,6 +56,7 @@ impl Lane {
             ExecutorKind::Threads => format!("T{}", self.thread + 1),
             ExecutorKind::Processes => format!("P{}", self.worker + 1),
             ExecutorKind::Hybrid => format!("P{}·T{}", self.worker + 1, self.thread + 1),
+            ExecutorKind::Mpi => format!("R{}", self.worker + 1),
         }
     }
 }
@@ -74,6 +81,10 @@ pub struct TaskRecord {
     pub gil_wait: f64,
     /// False if the task panicked or its worker died.
     pub ok: bool,
+    /// Seconds spent moving the task's bytes (argument out, result back)
+    /// rather than computing: measured by an MPI pool, 0 for other executors.
+    #[serde(default)]
+    pub transfer: f64,
 }
 
 impl TaskRecord {
@@ -101,6 +112,9 @@ pub struct Run {
     pub wall: f64,
     /// The tasks, in submission order.
     pub tasks: Vec<TaskRecord>,
+    /// Host names, indexed by [`Lane::host`]; empty for a run on one machine.
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 impl Run {
@@ -531,10 +545,11 @@ impl Journal {
                 cpu: t.cpu_ns.map(|c| c as f64 / 1e9),
                 gil_wait: t.gil_wait_ns as f64 / 1e9,
                 ok: t.ok,
+                transfer: 0.0,
             })
             .collect();
         let wall = tasks.iter().map(|t| t.end).fold(0.0, f64::max);
-        Run { label, kind, workers, wall, tasks }
+        Run { label, kind, workers, wall, tasks, hosts: Vec::new() }
     }
 }
 
@@ -552,7 +567,7 @@ mod tests {
     }
 
     fn run_of(label: &str, wall: f64) -> Run {
-        Run { label: label.into(), kind: ExecutorKind::Sequential, workers: 1, wall, tasks: vec![] }
+        Run { label: label.into(), kind: ExecutorKind::Sequential, workers: 1, wall, tasks: vec![], hosts: vec![] }
     }
 
     #[test]

@@ -317,6 +317,7 @@ fn process_name(run: &Run, worker: usize, os_pid: u32) -> String {
     match run.kind {
         ExecutorKind::Sequential | ExecutorKind::Threads => format!("{} (pid {os_pid})", run.label),
         ExecutorKind::Processes | ExecutorKind::Hybrid => format!("{} P{} (pid {os_pid})", run.label, worker + 1),
+        ExecutorKind::Mpi => format!("{} rank {} (pid {os_pid})", run.label, worker + 1),
     }
 }
 

@@ -217,7 +217,7 @@ fn several_runs_get_their_own_processes_and_start_at_zero() {
 fn overlapping_records_move_to_their_own_track() {
     // What a pool records for tasks lost with a dead worker: sent-to-death spans on thread 0,
     // which can overlap the task that worker did finish.
-    let lane = Lane { worker: 0, thread: 0, pid: 4242 };
+    let lane = Lane { worker: 0, thread: 0, pid: 4242, host: 0 };
     let task = |index, start, end, ok| TaskRecord {
         index,
         arg: format!("{index}"),
@@ -227,6 +227,7 @@ fn overlapping_records_move_to_their_own_track() {
         cpu: None,
         gil_wait: 0.0,
         ok,
+        transfer: 0.0,
     };
     let run = Run {
         label: "ProcessPool(1)".into(),
@@ -234,6 +235,7 @@ fn overlapping_records_move_to_their_own_track() {
         workers: 1,
         wall: 0.3,
         tasks: vec![task(0, 0.0, 0.2, true), task(1, 0.1, 0.3, false), task(2, 0.1, 0.3, false)],
+        hosts: vec![],
     };
     let doc = run.to_trace();
     let complete = check_format(&doc);
@@ -257,7 +259,14 @@ fn an_unwritable_path_is_an_error_naming_it() {
 
 #[test]
 fn an_empty_run_is_an_empty_trace() {
-    let run = Run { label: "nothing".into(), kind: ExecutorKind::Threads, workers: 1, wall: 0.0, tasks: vec![] };
+    let run = Run {
+        label: "nothing".into(),
+        kind: ExecutorKind::Threads,
+        workers: 1,
+        wall: 0.0,
+        tasks: vec![],
+        hosts: vec![],
+    };
     let doc = run.to_trace();
     assert!(events(&doc).is_empty());
     check_format(&doc);

@@ -196,7 +196,7 @@ fn save_writes_png_and_svg() {
 }
 
 fn empty_run() -> Run {
-    Run { label: "empty".into(), kind: ExecutorKind::Threads, workers: 2, wall: 0.0, tasks: vec![] }
+    Run { label: "empty".into(), kind: ExecutorKind::Threads, workers: 2, wall: 0.0, tasks: vec![], hosts: vec![] }
 }
 
 /// A real one-task run (so every record field is filled), then given odd times.
@@ -205,7 +205,7 @@ fn run_with_times(start: f64, end: f64) -> Run {
     run.label = "odd".into();
     run.tasks[0].start = start;
     run.tasks[0].end = end;
-    run.tasks[0].lane = Lane { worker: 0, thread: 0, pid: 1 };
+    run.tasks[0].lane = Lane { worker: 0, thread: 0, pid: 1, host: 0 };
     run.wall = end.max(0.0);
     run
 }

@@ -30,5 +30,5 @@ pub(crate) fn run_item<A, R>(
 
 /// The lane of the calling thread when it is not a pool worker.
 pub(crate) fn this_thread_lane() -> Lane {
-    Lane { worker: 0, thread: 0, pid: std::process::id() }
+    Lane { worker: 0, thread: 0, pid: std::process::id(), host: 0 }
 }

@@ -48,12 +48,16 @@ use crate::record::Run;
 
 pub mod future;
 mod local;
+#[cfg(feature = "mpi")]
+mod mpi;
 pub(crate) mod process;
 mod rayon_run;
 mod sequential;
 mod thread;
 
 pub use future::{AsCompleted, Future, ReturnWhen, Waited, as_completed, wait, wait_timeout};
+#[cfg(feature = "mpi")]
+pub use mpi::{Broadcast, MpiPool, MpiPoolBuilder, RankInfo, serve_if_rank};
 pub use process::{HybridPool, Process, ProcessPool, StartMethod};
 pub use rayon_run::par_run;
 pub use sequential::Sequential;

@@ -65,7 +65,7 @@ where
             .enumerate()
             .with_min_len(min_len)
             .map(|(i, arg)| {
-                let lane = Lane { worker: 0, thread: rayon::current_thread_index().unwrap_or(0), pid };
+                let lane = Lane { worker: 0, thread: rayon::current_thread_index().unwrap_or(0), pid, host: 0 };
                 let text = label(&arg);
                 run_item(&f, arg, first + i, text, lane, &journal)
             })

@@ -92,7 +92,7 @@ impl ThreadPool {
         let spawn = Box::new(move |job: Job| {
             let shared = Arc::clone(&for_jobs);
             pool.spawn_fifo(move || {
-                let lane = Lane { worker: 0, thread: rayon::current_thread_index().unwrap_or(0), pid };
+                let lane = Lane { worker: 0, thread: rayon::current_thread_index().unwrap_or(0), pid, host: 0 };
                 if shared.gil_on.load(Ordering::Acquire) {
                     ThreadGil::with_current(|slot| match slot {
                         Some(slot) => slot.hold(|| job(lane)),

@@ -27,14 +27,14 @@ use crate::executor::{Arg, Executor, Future, Output, collect_chunk, label, panic
 use crate::record::{ExecutorKind, Run};
 use crate::runtime;
 
-mod codec;
+pub(crate) mod codec;
 mod codec_de;
-mod loaded;
+pub(crate) mod loaded;
 mod pool;
 mod serial_turn;
 #[cfg(test)]
 mod tests;
-mod wire;
+pub(crate) mod wire;
 #[cfg(test)]
 mod wire_fuzz;
 pub(crate) mod worker;
@@ -50,7 +50,7 @@ const MAX_PENDING_BYTES: usize = 64 << 20;
 ///
 /// # Safety
 /// `func` must be the address of a `fn(A) -> R` mapped in this process.
-unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8 {
+pub(crate) unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8 {
     // SAFETY: guaranteed by the caller.
     let f: fn(A) -> R = unsafe { std::mem::transmute::<usize, fn(A) -> R>(func) };
     let arg: A = match codec::decode(arg, "argument") {
@@ -75,7 +75,7 @@ unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u
     }
 }
 
-fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
+pub(crate) fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
     match status {
         STATUS_OK => codec::decode(bytes, "result").map_err(Error::Serialization),
         STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(bytes).into_owned())),

@@ -453,7 +453,7 @@ impl Core {
                 self.journal.extend(done.items.iter().zip(labels).map(|(item, (index, label))| RawTask {
                     index,
                     arg: label,
-                    lane: Lane { worker: lane_worker, thread: item.timing.thread as usize, pid: pid as u32 },
+                    lane: Lane { worker: lane_worker, thread: item.timing.thread as usize, pid: pid as u32, host: 0 },
                     start_ns: item.timing.start_ns,
                     end_ns: item.timing.end_ns,
                     cpu_ns: item.timing.cpu_ns,
@@ -526,7 +526,7 @@ impl Core {
             self.journal.extend(job.labels.iter().map(|(index, label)| RawTask {
                 index: *index,
                 arg: label.clone(),
-                lane: Lane { worker: p.index, thread: 0, pid: pid as u32 },
+                lane: Lane { worker: p.index, thread: 0, pid: pid as u32, host: 0 },
                 start_ns: sent_ns,
                 end_ns: now,
                 cpu_ns: None,

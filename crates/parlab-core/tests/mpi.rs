@@ -1,0 +1,258 @@
+//! MpiPool against a real Open MPI: results, chunks, broadcasts, a killed
+//! rank, bad input, and that nothing is left behind.
+//!
+//! Its own `main` (harness = false) calls `init()` first, because every rank
+//! runs this very executable. Without `mpirun` it prints why it skipped.
+//! With `PARLAB_MPI_HOSTFILE` set (tests/mpi/cluster does, inside network
+//! namespaces) every pool uses that hostfile, and the tests also check that
+//! tasks ran on every host.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use parlab_core::prelude::*;
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn pid_of_task(_: ()) -> u32 {
+    std::process::id()
+}
+
+fn nap(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+fn boom(x: u32) -> u32 {
+    if x == 3 {
+        panic!("three is right out");
+    }
+    x
+}
+
+fn pick((table, i): (Broadcast<Vec<u64>>, usize)) -> u64 {
+    table.get().expect("broadcast on this rank")[i]
+}
+
+fn hostfile() -> Option<PathBuf> {
+    std::env::var_os("PARLAB_MPI_HOSTFILE").map(PathBuf::from)
+}
+
+fn pool(ranks: usize) -> Result<MpiPool> {
+    let mut b = MpiPool::builder(ranks).start_timeout(Duration::from_secs(60));
+    if let Some(f) = hostfile() {
+        b = b.hostfile(f);
+    }
+    b.build()
+}
+
+/// True while `pid` is a live (not zombie) process on this machine.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Every process of the pool is gone within `limit`.
+fn all_gone(pids: &[u32], limit: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left: Vec<u32> = pids.iter().copied().filter(|&p| alive(p)).collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("processes still alive after {limit:?}: {left:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn pids(pool: &MpiPool) -> Vec<u32> {
+    pool.processes().iter().map(|p| p.pid).collect()
+}
+
+type Test = fn() -> Result<(), String>;
+
+fn check(cond: bool, what: impl Into<String>) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what.into()) }
+}
+
+fn e<E: std::fmt::Display>(err: E) -> String {
+    err.to_string()
+}
+
+fn results_equal_sequential() -> Result<(), String> {
+    let p = pool(2).map_err(e)?;
+    let want: Vec<bool> = (0..300u64).map(is_prime).collect();
+    check(p.map(is_prime, 0..300u64).map_err(e)? == want, "map differs from sequential")?;
+    let futures: Vec<_> = (0..20u64).map(|x| p.submit(square, x)).collect::<Result<_>>().map_err(e)?;
+    let mut got: Vec<u64> = as_completed(futures).map(|f| f.result()).collect::<Result<_>>().map_err(e)?;
+    got.sort_unstable();
+    check(got == (0..20u64).map(square).collect::<Vec<_>>(), "as_completed lost or changed results")?;
+    // A task's panic is its future's error; the pool goes on.
+    match p.map(boom, 0..6u32) {
+        Err(Error::Panicked(m)) if m.contains("three") => {}
+        other => return Err(format!("a panicking task gave {other:?}")),
+    }
+    check(p.submit(square, 9).map_err(e)?.result().map_err(e)? == 81, "pool unusable after a panic")?;
+    let ranks: Vec<u32> = p.processes()[1..].iter().map(|r| r.pid).collect();
+    let ran = p.map(pid_of_task, vec![(); 8]).map_err(e)?;
+    check(ran.iter().all(|pid| ranks.contains(pid)), format!("tasks ran outside the ranks: {ran:?} vs {ranks:?}"))?;
+    let all = pids(&p);
+    p.shutdown(true, false);
+    check(matches!(p.submit(square, 1), Err(Error::Shutdown)), "submit after shutdown was not refused")?;
+    all_gone(&all, Duration::from_secs(10))
+}
+
+fn map_with_chunksize_and_records() -> Result<(), String> {
+    let p = pool(2).map_err(e)?;
+    let want: Vec<u64> = (0..1000u64).map(square).collect();
+    for chunk in [1, 7, 100, 1000] {
+        let (got, run) = {
+            p.take_run();
+            let got = p.map_chunked(square, 0..1000u64, chunk).map_err(e)?;
+            (got, p.take_run())
+        };
+        check(got == want, format!("chunksize {chunk}: results differ"))?;
+        check(run.tasks.len() == 1000, format!("chunksize {chunk}: {} records", run.tasks.len()))?;
+        check(run.kind == ExecutorKind::Mpi && !run.hosts.is_empty(), "the run does not name its hosts")?;
+        check(run.tasks.iter().all(|t| t.ok && t.transfer >= 0.0 && t.end >= t.start), "a bad record")?;
+        check(run.tasks.iter().all(|t| (t.lane.host as usize) < run.hosts.len()), "a lane's host is not in hosts")?;
+    }
+    check(matches!(p.map_chunked(square, 0..3u64, 0), Err(Error::ZeroChunksize)), "chunksize 0 accepted")?;
+    if let Some(f) = hostfile() {
+        // Every host of the hostfile ran tasks.
+        let names = std::fs::read_to_string(&f).map_err(e)?;
+        let hosts: Vec<&str> = names.lines().filter_map(|l| l.split_whitespace().next()).collect();
+        let (_, run) = p.run(nap, vec![30u64; 4 * p.workers()]).map_err(e)?;
+        for h in &hosts {
+            let used = run.tasks.iter().any(|t| run.hosts.get(t.lane.host as usize).map(String::as_str) == Some(*h));
+            // The relay's host runs tasks only if it has a worker rank too.
+            let has_rank = p.processes()[1..].iter().any(|r| r.host == *h);
+            check(used || !has_rank, format!("no task ran on host {h} (hosts in the run: {:?})", run.hosts))?;
+        }
+        check(run.hosts.len() >= 2, format!("the cluster run used only {:?}", run.hosts))?;
+    }
+    let all = pids(&p);
+    drop(p); // dropping stops the ranks too
+    all_gone(&all, Duration::from_secs(10))
+}
+
+fn broadcast_is_sent_once_and_cached() -> Result<(), String> {
+    let p = pool(2).map_err(e)?;
+    let table: Vec<u64> = (0..500_000u64).map(|i| i * 3).collect();
+    let handle = p.broadcast(&table).map_err(e)?;
+    let picks: Vec<(Broadcast<Vec<u64>>, usize)> = (0..40).map(|i| (handle.clone(), i * 12_345)).collect();
+    let got = p.map(pick, picks).map_err(e)?;
+    check(got == (0..40).map(|i| table[i * 12_345]).collect::<Vec<_>>(), "broadcast values differ")?;
+    match handle.get() {
+        Err(Error::InvalidArgument(m)) if m.contains("rank") => {}
+        other => return Err(format!("get() outside a rank gave {:?}", other.map(|v| v.len()))),
+    }
+    p.shutdown(true, false);
+    Ok(())
+}
+
+fn killed_rank_fails_its_futures() -> Result<(), String> {
+    let p = pool(2).map_err(e)?;
+    let all = pids(&p);
+    let long = p.submit(nap, 60_000).map_err(e)?;
+    let other = p.submit(nap, 60_000).map_err(e)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let victim = p.processes()[1].pid;
+    // SAFETY: killing a rank of our own pool.
+    unsafe { libc::kill(victim as i32, libc::SIGKILL) };
+    let start = Instant::now();
+    let r = long.result_timeout(Duration::from_secs(20));
+    let took = start.elapsed();
+    match &r {
+        Err(Error::BrokenPool(m)) if m.contains("rank") => {}
+        other => return Err(format!("the killed rank's future gave {other:?}")),
+    }
+    check(took < Duration::from_secs(10), format!("the failure took {took:?} to show"))?;
+    check(matches!(other.result_timeout(Duration::from_secs(10)), Err(Error::BrokenPool(_))), "other future")?;
+    println!("    (the error said: {})", r.err().map(|e| e.to_string()).unwrap_or_default());
+    check(matches!(p.submit(square, 2), Err(Error::BrokenPool(_))), "a broken pool took new work")?;
+    all_gone(&all, Duration::from_secs(10))
+}
+
+fn bad_input_is_a_clear_error() -> Result<(), String> {
+    match MpiPool::builder(1).mpirun("/nonexistent/mpirun").build() {
+        Err(Error::Unsupported(m)) if m.contains("install Open MPI") => {}
+        other => return Err(format!("a missing mpirun gave {other:?}")),
+    }
+    check(matches!(MpiPool::new(0), Err(Error::ZeroWorkers)), "zero ranks accepted")?;
+    let dir = std::env::temp_dir().join(format!("parlab-mpi-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(e)?;
+    let small = dir.join("small");
+    let here = hostfile()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .and_then(|t| t.lines().next().and_then(|l| l.split_whitespace().next()).map(String::from))
+        .unwrap_or_else(|| "localhost".into());
+    std::fs::write(&small, format!("{here} slots=2\n")).map_err(e)?;
+    let start = Instant::now();
+    match MpiPool::builder(4).hostfile(&small).start_timeout(Duration::from_secs(30)).build() {
+        Err(Error::InvalidArgument(m)) if m.contains("slots") => {}
+        other => return Err(format!("too few slots gave {other:?}")),
+    }
+    let unreachable = dir.join("unreachable");
+    std::fs::write(&unreachable, format!("{here} slots=2\nno-such-host.invalid slots=2\n")).map_err(e)?;
+    match MpiPool::builder(3).hostfile(&unreachable).start_timeout(Duration::from_secs(20)).build() {
+        Err(Error::BrokenPool(m)) if m.contains("host") => println!("    (unreachable host: {})", first_line(&m)),
+        other => return Err(format!("an unreachable host gave {other:?}")),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    check(start.elapsed() < Duration::from_secs(60), "bad input took too long to report")
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+fn main() {
+    parlab_core::init(); // each rank runs this executable: it serves here and never returns
+    if std::process::Command::new("mpirun").arg("--version").output().is_err() {
+        println!("skipped: mpirun not found (install openmpi-bin libopenmpi-dev, or run scripts/setup as root)");
+        println!("0 passed, 0 failed, 5 skipped");
+        return;
+    }
+    // Never hang the test command: a stuck test ends the run, with its name.
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(300));
+        eprintln!("tests/mpi.rs: over 300 s, giving up");
+        std::process::exit(3);
+    });
+    let tests: [(&str, Test); 5] = [
+        ("results_equal_sequential", results_equal_sequential),
+        ("map_with_chunksize_and_records", map_with_chunksize_and_records),
+        ("broadcast_is_sent_once_and_cached", broadcast_is_sent_once_and_cached),
+        ("killed_rank_fails_its_futures", killed_rank_fails_its_futures),
+        ("bad_input_is_a_clear_error", bad_input_is_a_clear_error),
+    ];
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let (mut passed, mut failed) = (0, 0);
+    for (name, test) in tests {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let start = Instant::now();
+        match test() {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({:.1} s)", start.elapsed().as_secs_f64());
+            }
+            Err(why) => {
+                failed += 1;
+                println!("test {name} ... FAILED: {why}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
