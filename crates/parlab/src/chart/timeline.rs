@@ -3,8 +3,9 @@
 //! Invariant: every task record of a run is drawn exactly once, in the lane of
 //! the worker that ran it, from its recorded start to its recorded end, on an
 //! x axis of seconds since the run started; lanes are in [`Lane`] order
-//! (P1·T1, P1·T2, …, P2·T1, …) from top to bottom, and failed tasks are red
-//! with a dark outline whatever their lane.
+//! (P1·T1, P1·T2, …, P2·T1, …) from top to bottom — for an MPI run, grouped
+//! by host and coloured by host — and failed tasks are red with a dark
+//! outline whatever their lane.
 
 use std::collections::HashMap;
 
@@ -107,9 +108,13 @@ impl Timeline {
             }
         }
         let wall = theme::finite(run.wall, || format!("the wall time of run \"{}\"", run.label))?;
-        let lanes = run.lanes();
+        let mut lanes = run.lanes();
+        if run.kind == ExecutorKind::Mpi {
+            // One group of lanes per host, one colour per host: the cluster's "boxes".
+            lanes.sort_by_key(|l| (l.host, l.worker, l.thread, l.pid));
+        }
         let row: HashMap<Lane, usize> = lanes.iter().enumerate().map(|(i, l)| (*l, i)).collect();
-        let labels = lane_labels(&lanes, run.kind);
+        let labels = lane_labels(&lanes, run);
         let bars = run
             .tasks
             .iter()
@@ -118,6 +123,7 @@ impl Timeline {
                 let color = match run.kind {
                     ExecutorKind::Processes | ExecutorKind::Hybrid => theme::color(t.lane.worker),
                     ExecutorKind::Sequential | ExecutorKind::Threads => theme::color(lane),
+                    ExecutorKind::Mpi => theme::color(t.lane.host as usize),
                 };
                 Bar { lane, start: t.start, end: t.end, index: t.index, ok: t.ok, color }
             })
@@ -230,9 +236,11 @@ impl Timeline {
 }
 
 /// Lane names, made unique: a worker replaced after a crash has the same
-/// index as its predecessor but another pid, so the pid is added then.
-fn lane_labels(lanes: &[Lane], kind: ExecutorKind) -> Vec<String> {
-    let names: Vec<String> = lanes.iter().map(|l| l.label(kind)).collect();
+/// index as its predecessor but another pid, so the pid is added then. A run
+/// on several hosts names each lane's host first.
+fn lane_labels(lanes: &[Lane], run: &Run) -> Vec<String> {
+    let host = |l: &Lane| run.hosts.get(l.host as usize).map(|h| format!("{h} · ")).unwrap_or_default();
+    let names: Vec<String> = lanes.iter().map(|l| format!("{}{}", host(l), l.label(run.kind))).collect();
     names
         .iter()
         .zip(lanes)
