@@ -216,15 +216,50 @@ fn bad_input_is_a_clear_error() -> Result<(), String> {
     check(start.elapsed() < Duration::from_secs(60), "bad input took too long to report")
 }
 
+/// The caller is SIGKILLed (a notebook kernel restarted): its relay sees the
+/// socket close and aborts the MPI job, so every rank ends.
+fn caller_death_ends_every_rank() -> Result<(), String> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().map_err(e)?;
+    let mut child = std::process::Command::new(exe)
+        .env(CHILD_ENV, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(e)?;
+    let mut line = String::new();
+    let out = child.stdout.take().ok_or("no stdout")?;
+    std::io::BufReader::new(out).read_line(&mut line).map_err(e)?;
+    let pids: Vec<u32> = line.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+    let _ = child.kill(); // SIGKILL: no destructor runs in the caller
+    let _ = child.wait();
+    check(pids.len() == 3, format!("the child said {line:?}"))?;
+    all_gone(&pids, Duration::from_secs(10))
+}
+
+const CHILD_ENV: &str = "PARLAB_MPI_TEST_CHILD";
+
+/// The child of `caller_death_ends_every_rank`: start a pool, say its pids, wait to be killed.
+fn child_pool() -> ! {
+    let p = pool(2).expect("child pool");
+    assert_eq!(p.submit(square, 3).and_then(|f| f.result()).ok(), Some(9));
+    let pids: Vec<String> = pids(&p).iter().map(u32::to_string).collect();
+    println!("{}", pids.join(" "));
+    std::thread::sleep(Duration::from_secs(120));
+    std::process::exit(1);
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 
 fn main() {
     parlab_core::init(); // each rank runs this executable: it serves here and never returns
+    if std::env::var_os(CHILD_ENV).is_some() {
+        child_pool();
+    }
     if std::process::Command::new("mpirun").arg("--version").output().is_err() {
         println!("skipped: mpirun not found (install openmpi-bin libopenmpi-dev, or run scripts/setup as root)");
-        println!("0 passed, 0 failed, 5 skipped");
+        println!("0 passed, 0 failed, 6 skipped");
         return;
     }
     // Never hang the test command: a stuck test ends the run, with its name.
@@ -233,12 +268,13 @@ fn main() {
         eprintln!("tests/mpi.rs: over 300 s, giving up");
         std::process::exit(3);
     });
-    let tests: [(&str, Test); 5] = [
+    let tests: [(&str, Test); 6] = [
         ("results_equal_sequential", results_equal_sequential),
         ("map_with_chunksize_and_records", map_with_chunksize_and_records),
         ("broadcast_is_sent_once_and_cached", broadcast_is_sent_once_and_cached),
         ("killed_rank_fails_its_futures", killed_rank_fails_its_futures),
         ("bad_input_is_a_clear_error", bad_input_is_a_clear_error),
+        ("caller_death_ends_every_rank", caller_death_ends_every_rank),
     ];
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let (mut passed, mut failed) = (0, 0);
