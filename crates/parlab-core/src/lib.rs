@@ -7,7 +7,8 @@
 //!   [`ThreadPool`](executor::ThreadPool), [`ProcessPool`](executor::ProcessPool)
 //!   and [`HybridPool`](executor::HybridPool) (processes × threads), with
 //!   [`Future`](executor::Future), `map` with a chunk size,
-//!   [`as_completed`](executor::as_completed) and [`wait`](executor::wait).
+//!   [`as_completed`](executor::as_completed) and [`wait`](executor::wait); with the
+//!   cargo feature `mpi`, also `MpiPool`: MPI ranks started with `mpirun`, on several hosts.
 //! - [`gil`] — a simulated Global Interpreter Lock, so the same Rust threads can
 //!   behave like CPython's threads (GIL on) or the free-threaded build (GIL off).
 //! - [`workload`] — the seed's tasks: `delayed_return`, `long_factorize`,

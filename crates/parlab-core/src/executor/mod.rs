@@ -12,6 +12,7 @@
 //! | [`ThreadPool`] | N threads (rayon) | closures | one, shared by all threads |
 //! | [`ProcessPool`] | N worker processes | `fn(A) -> R`, serde | one per process |
 //! | [`HybridPool`] | P processes × T threads | `fn(A) -> R`, serde | one per process |
+//! | `MpiPool` (feature `mpi`) | N MPI ranks, on one host or several | `fn(A) -> R`, serde | one per rank |
 //!
 //! [`par_run`] is not an executor but rayon's own `par_iter`, recorded the same
 //! way, to set work stealing beside a pool's fixed chunks.

@@ -253,3 +253,42 @@ fn lane_labels(lanes: &[Lane], run: &Run) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use parlab_core::record::TaskRecord;
+
+    use super::*;
+
+    fn task(index: usize, worker: usize, host: u32) -> TaskRecord {
+        TaskRecord {
+            index,
+            arg: index.to_string(),
+            lane: Lane { worker, thread: 0, pid: 100 + worker as u32, host },
+            start: 0.1 * index as f64,
+            end: 0.1 * index as f64 + 0.05,
+            cpu: None,
+            gil_wait: 0.0,
+            ok: true,
+            transfer: 0.001,
+        }
+    }
+
+    #[test]
+    fn mpi_lanes_are_grouped_by_host() {
+        // Rank 1 on beta, ranks 2 and 3 on alpha: alpha's lanes come first, together.
+        let run = Run {
+            label: "MpiPool(3 ranks on 2 hosts)".into(),
+            kind: ExecutorKind::Mpi,
+            workers: 3,
+            wall: 0.5,
+            tasks: vec![task(0, 0, 1), task(1, 1, 0), task(2, 2, 0)],
+            hosts: vec!["alpha".into(), "beta".into()],
+        };
+        let t = Timeline::from_run(&run).unwrap();
+        assert_eq!(t.lanes, ["alpha · R2", "alpha · R3", "beta · R1"]);
+        let colors: Vec<RGBColor> = t.bars.iter().map(|b| b.color).collect();
+        assert_eq!(colors[1], colors[2], "one colour per host");
+        assert_ne!(colors[0], colors[1]);
+    }
+}

@@ -2,9 +2,12 @@
 //! which is not an MPI process) and the worker ranks.
 //!
 //! Invariant: the relay forwards every job to the rank the caller chose and
-//! every answer back, unchanged and in order; it runs a broadcast only when
-//! no rank holds a job (a collective must not wait on a rank that is busy,
-//! nor a busy rank's answer on the collective). If the caller's socket ends
+//! every answer back, unchanged and in order. A rank is sent a job only when
+//! it holds none (a job the caller prefetched waits here): a big message
+//! to a busy rank would block the relay in `MPI_Send` until that rank is done,
+//! and the other ranks' answers with it. A broadcast runs only when no rank
+//! holds or awaits a job (a collective must not wait on a busy rank, nor a
+//! busy rank's answer on the collective). If the caller's socket ends
 //! without a stop message, the caller is gone: the relay aborts the whole MPI
 //! job, so no rank outlives it.
 
@@ -46,6 +49,7 @@ pub(crate) fn run(world: &SimpleCommunicator, orders: &Orders) -> i32 {
     let from_caller = read_caller(reader);
 
     let mut outstanding = vec![0usize; size];
+    let mut waiting: Vec<VecDeque<Vec<u8>>> = vec![VecDeque::new(); size];
     let mut held: VecDeque<Vec<u8>> = VecDeque::new(); // what came after a broadcast that waits
     let mut bcast: Option<Vec<u8>> = None;
     let mut backoff = Backoff::new();
@@ -65,8 +69,13 @@ pub(crate) fn run(world: &SimpleCommunicator, orders: &Orders) -> i32 {
             match frame::tag(&msg) {
                 Some(JOB) => match frame::job_rank(&msg) {
                     Ok(r) if (1..size).contains(&(r as usize)) => {
-                        world.process_at_rank(r as i32).send_with_tag(&msg[..], TAG_JOB);
-                        outstanding[r as usize] += 1;
+                        let r = r as usize;
+                        if outstanding[r] == 0 {
+                            world.process_at_rank(r as i32).send_with_tag(&msg[..], TAG_JOB);
+                            outstanding[r] = 1;
+                        } else {
+                            waiting[r].push_back(msg);
+                        }
                     }
                     _ => world.abort(6),
                 },
@@ -81,7 +90,7 @@ pub(crate) fn run(world: &SimpleCommunicator, orders: &Orders) -> i32 {
                 _ => world.abort(6),
             }
         }
-        if bcast.is_some() && outstanding.iter().all(|&n| n == 0) {
+        if bcast.is_some() && outstanding.iter().all(|&n| n == 0) && waiting.iter().all(VecDeque::is_empty) {
             let msg = bcast.take().expect("checked");
             let Ok((id, data)) = bcast_parts(&msg) else { world.abort(6) };
             let mut notice = Vec::with_capacity(16);
@@ -103,7 +112,12 @@ pub(crate) fn run(world: &SimpleCommunicator, orders: &Orders) -> i32 {
         while let Some((msg, status)) = world.any_process().immediate_matched_probe_with_tag(TAG_DONE) {
             let r = status.source_rank() as usize;
             let (buf, _) = (msg, status).matched_receive_vec::<u8>();
-            outstanding[r] = outstanding[r].saturating_sub(1);
+            outstanding[r] = 0;
+            // The rank's next job first: it is idle until it has one.
+            if let Some(next) = waiting[r].pop_front() {
+                world.process_at_rank(r as i32).send_with_tag(&next[..], TAG_JOB);
+                outstanding[r] = 1;
+            }
             if frame::send(&mut out, &buf).is_err() {
                 world.abort(5);
             }
