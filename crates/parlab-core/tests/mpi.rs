@@ -221,11 +221,8 @@ fn bad_input_is_a_clear_error() -> Result<(), String> {
 fn caller_death_ends_every_rank() -> Result<(), String> {
     use std::io::BufRead;
     let exe = std::env::current_exe().map_err(e)?;
-    let mut child = std::process::Command::new(exe)
-        .env(CHILD_ENV, "1")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(e)?;
+    let mut child =
+        std::process::Command::new(exe).env(CHILD_ENV, "1").stdout(std::process::Stdio::piped()).spawn().map_err(e)?;
     let mut line = String::new();
     let out = child.stdout.take().ok_or("no stdout")?;
     std::io::BufReader::new(out).read_line(&mut line).map_err(e)?;

@@ -67,6 +67,10 @@ pub struct Lesson13;
 #[doc = include_str!("../../../lessons/14-the-machine-underneath.md")]
 pub struct Lesson14;
 
+/// Lesson 15.
+#[doc = include_str!("../../../lessons/15-beyond-one-machine.md")]
+pub struct Lesson15;
+
 /// The glossary.
 #[doc = include_str!("../../../lessons/glossary.md")]
 pub struct Glossary;
