@@ -160,7 +160,8 @@ impl MpiPool {
         let gil = if self.core.gil_on.load(Ordering::Acquire) { ", GIL on" } else { "" };
         let hosts = self.core.hosts.len();
         let on = if hosts == 1 { "1 host".to_string() } else { format!("{hosts} hosts") };
-        format!("MpiPool({} ranks on {on}{gil})", self.core.ranks)
+        let ranks = if self.core.ranks == 1 { "1 rank".to_string() } else { format!("{} ranks", self.core.ranks) };
+        format!("MpiPool({ranks} on {on}{gil})")
     }
 }
 
