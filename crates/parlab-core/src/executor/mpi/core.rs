@@ -51,6 +51,10 @@ struct State {
     inflight: HashMap<u64, InFlight>,
     /// When each rank's last answer arrived, to tell transfer from waiting.
     last_answer_ns: Vec<u64>,
+    /// Per rank, the least (our clock at an answer's arrival − the rank's
+    /// clock at its sending) seen: the best estimate of the offset between
+    /// the two clocks, as NTP takes the fastest exchange.
+    clock_offset: Vec<i128>,
     acked: HashSet<u64>,
     shut: bool,
     stop_sent: bool,
@@ -90,6 +94,7 @@ impl Core {
             state: Mutex::new(State {
                 held: vec![0; ranks + 1],
                 last_answer_ns: vec![0; ranks + 1],
+                clock_offset: vec![i128::MAX; ranks + 1],
                 ..State::default()
             }),
             changed: Condvar::new(),
@@ -220,11 +225,13 @@ impl Core {
         st.held[f.rank] = st.held[f.rank].saturating_sub(1);
         let from = f.sent_ns.max(st.last_answer_ns[f.rank]);
         st.last_answer_ns[f.rank] = recv;
+        // The rank's clock may not be ours (another machine): move its times
+        // onto ours by the best offset seen, so its tasks keep their order.
+        let offset = (i128::from(recv) - i128::from(done.sent_ns)).min(st.clock_offset[f.rank]);
+        st.clock_offset[f.rank] = offset;
         self.pump(&mut st);
         drop(st);
-        // The rank's clock may not be ours (another machine): place its times
-        // so that its answer was sent when it arrived.
-        let shift = |t: u64| (i128::from(t) + i128::from(recv) - i128::from(done.sent_ns)).max(0) as u64;
+        let shift = |t: u64| (i128::from(t) + offset).max(0) as u64;
         let busy = done.sent_ns.saturating_sub(done.took_ns);
         let moving = recv.saturating_sub(from).saturating_sub(busy) / done.items.len().max(1) as u64;
         let (host, pid) = &self.placement.ranks[f.rank];
