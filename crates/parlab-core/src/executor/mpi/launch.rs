@@ -126,7 +126,6 @@ pub(crate) struct Launched {
     pub said: Arc<Mutex<VecDeque<String>>>,
     /// True when the ranks run the caller's executable (tasks may live in it).
     pub runs_executable: bool,
-    _socket_dir: Option<TempDir>,
 }
 
 const SAID_LINES: usize = 40;
@@ -189,7 +188,8 @@ impl Drop for Launched {
     }
 }
 
-/// A private directory for the Unix socket, removed on drop.
+/// A private directory for the Unix socket, removed on drop: as soon as the
+/// relay has connected, so even a caller killed later leaves nothing in /tmp.
 struct TempDir(PathBuf);
 
 impl Drop for TempDir {
@@ -262,8 +262,11 @@ pub(crate) fn launch(b: &MpiPoolBuilder) -> Result<(Launched, Box<dyn Stream>, P
     if let Some(err) = child.stderr.take() {
         pass_through(err, Some(Arc::clone(&said)));
     }
-    let launched = Launched { child: Mutex::new(Some(child)), pgid, said, runs_executable, _socket_dir: socket_dir };
-    match accept(&listener, &launched, b, token) {
+    let launched = Launched { child: Mutex::new(Some(child)), pgid, said, runs_executable };
+    let accepted = accept(&listener, &launched, b, token);
+    drop(listener);
+    drop(socket_dir);
+    match accepted {
         Ok((stream, placement)) => Ok((launched, stream, placement)),
         Err(e) => {
             launched.kill(Duration::from_millis(500));
