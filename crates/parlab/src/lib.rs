@@ -45,6 +45,7 @@
 pub use parlab_core::*;
 
 pub mod chart;
+pub mod exercise;
 
 #[cfg(doctest)]
 mod lessons;
@@ -54,6 +55,7 @@ mod lessons;
 /// [`Chart`](chart::Chart).
 pub mod prelude {
     pub use crate::chart::{self, Chart};
+    pub use crate::exercise;
     pub use parlab_core::prelude::*;
     pub use parlab_core::record::{self, Sweep, amdahl_speedup, gustafson_speedup};
 }
