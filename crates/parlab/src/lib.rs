@@ -41,6 +41,10 @@
 //! `as_completed` reorder work ([`chart::completion`]), or draw your own
 //! numbers ([`chart::histogram`], [`chart::stacked_bars`]); save any chart with
 //! [`Chart::save`](chart::Chart::save) as `.png` or `.svg`.
+//!
+//! Every notebook ends with exercises, checked by [`exercise`]:
+//! `exercise::demo_1c::check_1(my_count)` says what is right or missing, and
+//! `exercise::demo_1c::solution(1)` shows a solution when asked.
 
 pub use parlab_core::*;
 
@@ -51,8 +55,8 @@ pub mod exercise;
 mod lessons;
 
 /// Everything a notebook needs, in one `use`: the core's prelude, the
-/// [`chart`] module (call its functions as `chart::timeline(&run)`) and
-/// [`Chart`](chart::Chart).
+/// [`chart`] module (call its functions as `chart::timeline(&run)`),
+/// [`Chart`](chart::Chart) and the notebooks' [`exercise`] checks.
 pub mod prelude {
     pub use crate::chart::{self, Chart};
     pub use crate::exercise;

@@ -63,15 +63,12 @@ pub struct Solution {
 }
 
 impl Solution {
-    /// `source` is a solution file, a block `{ … }` (so tests can `include!`
-    /// the very code that is shown); its braces and indent are dropped here.
+    /// `source` is a solution file: the very block a learner runs in the
+    /// exercise cell (tests `include!` it, so what is shown is what passes).
+    /// It is a block because evcxr cannot keep a closure in a variable
+    /// between cells.
     pub(crate) fn new(title: &str, source: &str, why: &str) -> Solution {
-        let body = source.trim();
-        let body = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')).unwrap_or(body);
-        let lines: Vec<&str> = body.lines().skip_while(|l| l.trim().is_empty()).collect();
-        let indent = lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min();
-        let code = lines.iter().map(|l| l.get(indent.unwrap_or(0)..).unwrap_or("").trim_end()).collect::<Vec<_>>();
-        Solution { title: title.into(), code: code.join("\n").trim_end().into(), why: why.into() }
+        Solution { title: title.into(), code: source.trim().into(), why: why.into() }
     }
 
     /// A notebook asked for an exercise it does not have.
@@ -114,11 +111,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_solution_loses_its_braces_and_indent() {
-        let s =
-            Solution::new("Exercise 1", "{\n    let a = 1;\n    if a > 0 {\n        a\n    } else { 0 }\n}\n", "why");
-        assert_eq!(s.code(), "let a = 1;\nif a > 0 {\n    a\n} else { 0 }");
-        assert!(s.to_string().contains("why"));
+    fn a_solution_shows_its_code_and_why() {
+        let s = Solution::new("Exercise 1", "{\n    let a = 1;\n    a\n}\n", "because");
+        assert_eq!(s.code(), "{\n    let a = 1;\n    a\n}");
+        assert!(s.to_string().starts_with("Exercise 1\n\n{") && s.to_string().ends_with("because"));
     }
 
     #[test]

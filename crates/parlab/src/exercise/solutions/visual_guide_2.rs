@@ -1,5 +1,4 @@
 {
-    use ExecutorKind::*;
-    let picks = [Threads, Processes, Hybrid, Threads];
+    let picks = [ExecutorKind::Threads, ExecutorKind::Processes, ExecutorKind::Hybrid, ExecutorKind::Threads];
     exercise::visual_guide::check_2(picks)
 }
