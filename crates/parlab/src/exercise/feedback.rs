@@ -39,8 +39,9 @@ impl Feedback {
     pub fn all(parts: impl IntoIterator<Item = Feedback>) -> Feedback {
         let parts: Vec<Feedback> = parts.into_iter().collect();
         let passed = !parts.is_empty() && parts.iter().all(|p| p.passed);
-        let text = parts.iter().map(|p| format!("{} {}", p.mark(), p.text)).collect::<Vec<_>>().join("\n  ");
-        Feedback { passed, text: format!("\n  {text}") }
+        let right = parts.iter().filter(|p| p.passed).count();
+        let lines: Vec<String> = parts.iter().map(|p| format!("\n  {} {}", p.mark(), p.text)).collect();
+        Feedback { passed, text: format!("{right} of {} right:{}", parts.len(), lines.concat()) }
     }
 
     fn mark(&self) -> &'static str {
