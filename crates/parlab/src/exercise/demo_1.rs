@@ -39,8 +39,8 @@ where
         ))
     } else {
         Feedback::not_yet(format!(
-            "{} — the waits happened one after another. parlab's GIL is cooperative: std::thread::sleep keeps it, \
-             as a C extension that forgets to release it would; wait with gil::sleep (or inside gil::released)",
+            "{}. parlab's GIL is cooperative: std::thread::sleep keeps it, as a C extension that forgets to \
+             release it would; wait with gil::sleep (or inside gil::released)",
             verdict.text()
         ))
     }

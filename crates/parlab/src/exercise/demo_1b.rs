@@ -42,11 +42,11 @@ pub fn check_1(drawn: &[f64], order: &[usize]) -> Feedback {
 /// Within this many seconds of the first finish, two tasks count as tied.
 const TIE: f64 = 0.005;
 
-/// Exercise 2: `first_done(pool, tasks)` submits `delayed_return(i)` for `i`
+/// Exercise 2: `first_finished(pool, tasks)` submits `delayed_return(i)` for `i`
 /// in `0..tasks` and returns the value of the task that finishes first. The
 /// check gives it a fresh pool of `tasks` threads (GIL on) and reads the
 /// pool's record for which task really did.
-pub fn check_2(tasks: usize, first_done: impl FnOnce(&ThreadPool, usize) -> Result<usize>) -> Feedback {
+pub fn check_2(tasks: usize, first_finished: impl FnOnce(&ThreadPool, usize) -> Result<usize>) -> Feedback {
     if tasks < 2 {
         return Feedback::not_yet(format!("the exercise needs 2 or more tasks, got {tasks}"));
     }
@@ -54,7 +54,7 @@ pub fn check_2(tasks: usize, first_done: impl FnOnce(&ThreadPool, usize) -> Resu
         Ok(pool) => pool.gil(true),
         Err(e) => return Feedback::not_yet(format!("no pool: {e}")),
     };
-    let answer = first_done(&pool, tasks);
+    let answer = first_finished(&pool, tasks);
     pool.shutdown(true, false); // let every task finish, so the record is whole
     let run = pool.take_run();
     let answer = match answer {
