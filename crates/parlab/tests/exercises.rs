@@ -216,3 +216,29 @@ fn machine_underneath() {
     wrong(exercise::machine_underneath::check_2(&plain[..1], |c| c));
     shows_solutions(exercise::machine_underneath::solution);
 }
+
+/// The notebook harness runs every solution too, in the notebook's own kernel
+/// after its last cell (tests/notebooks/notebooks.toml): that catches what
+/// only evcxr sees, such as a notebook variable shadowing a solution's name.
+#[test]
+fn the_notebook_checks_run_every_solution_as_shown() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let toml = std::fs::read_to_string(format!("{root}/tests/notebooks/notebooks.toml")).expect("the harness's config");
+    let dir = format!("{root}/crates/parlab/src/exercise/solutions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("the solutions") {
+        let path = entry.expect("a solution file").path();
+        let code = std::fs::read_to_string(&path).expect("a readable solution");
+        let notebook = path.file_stem().and_then(|s| s.to_str()).and_then(|s| s.rsplit_once('_')).map(|(nb, _)| nb);
+        let section = notebook.and_then(|nb| toml.split(&format!("\n[\"{nb}.ipynb\"]")).nth(1)).unwrap_or("");
+        let section = section.split("\n[\"").next().unwrap_or("");
+        assert!(
+            section.contains(&format!("let verdict = {};\nassert!(verdict.passed()", code.trim())),
+            "{} must be one of its notebook's checks in notebooks.toml, verbatim, as `let verdict = <file>;` \
+             followed by `assert!(verdict.passed(), ..)`",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 20, "two exercises in each of the ten notebooks");
+}
