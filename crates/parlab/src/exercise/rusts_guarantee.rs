@@ -57,8 +57,8 @@ pub fn check_1(task: impl Fn(u64, &CountingMutex) + Sync) -> Feedback {
     }
     if locks > 2 * THREADS as u64 {
         return Feedback::not_yet(format!(
-            "the total is right, but the lock was taken {locks} times: every lock is a hand-over between the threads, \
-             the GIL you wrote yourself. Count in a local variable, then lock once to add it"
+            "the total is right, but the lock was taken {locks} times: while one thread holds it the other waits, and \
+             each hand-over moves the counter between the cores' caches — the GIL you wrote yourself. Count in a local variable, then lock once to add it"
         ));
     }
     Feedback::right(format!(
