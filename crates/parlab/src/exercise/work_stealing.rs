@@ -93,8 +93,8 @@ pub fn check_2(workers: usize, args: &[(u64, u64)], order: &[(u64, u64)]) -> Fee
         ))
     } else {
         Feedback::not_yet(format!(
-            "{} — each chunk of {chunk} consecutive tasks must hold about the same work: deal the sorted tasks out \
-             in turn (round robin) rather than cutting the list in halves",
+            "{} — each chunk of {chunk} consecutive tasks must hold about the same work: mix heavy and light tasks \
+             in every chunk, rather than cutting the sorted list in halves",
             verdict.text()
         ))
     }
