@@ -41,19 +41,25 @@
 //! `as_completed` reorder work ([`chart::completion`]), or draw your own
 //! numbers ([`chart::histogram`], [`chart::stacked_bars`]); save any chart with
 //! [`Chart::save`](chart::Chart::save) as `.png` or `.svg`.
+//!
+//! Every notebook ends with exercises, checked by [`exercise`]:
+//! `exercise::demo_1c::check_1(my_count)` says what is right or missing, and
+//! `exercise::demo_1c::solution(1)` shows a solution when asked.
 
 pub use parlab_core::*;
 
 pub mod chart;
+pub mod exercise;
 
 #[cfg(doctest)]
 mod lessons;
 
 /// Everything a notebook needs, in one `use`: the core's prelude, the
-/// [`chart`] module (call its functions as `chart::timeline(&run)`) and
-/// [`Chart`](chart::Chart).
+/// [`chart`] module (call its functions as `chart::timeline(&run)`),
+/// [`Chart`](chart::Chart) and the notebooks' [`exercise`] checks.
 pub mod prelude {
     pub use crate::chart::{self, Chart};
+    pub use crate::exercise;
     pub use parlab_core::prelude::*;
     pub use parlab_core::record::{self, Sweep, amdahl_speedup, gustafson_speedup};
 }
