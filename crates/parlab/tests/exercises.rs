@@ -217,6 +217,57 @@ fn machine_underneath() {
     shows_solutions(exercise::machine_underneath::solution);
 }
 
+/// An MPI run's record as two namespace hosts give it (tests/mpi/run): ranks
+/// 1 and 2 on host "a", rank 3 on host "b". Only the record is read, so the
+/// check needs no `mpi` feature.
+fn mpi_record() -> Run {
+    let place = [(0, 0), (1, 0), (2, 1), (0, 0), (2, 1)];
+    let tasks = place
+        .iter()
+        .enumerate()
+        .map(|(index, &(worker, host))| record::TaskRecord {
+            index,
+            arg: index.to_string(),
+            lane: record::Lane { worker, thread: 0, pid: 100 + worker as u32, host },
+            start: index as f64,
+            end: index as f64 + 1.0,
+            cpu: Some(1.0),
+            gil_wait: 0.0,
+            ok: true,
+            transfer: 1e-4,
+        })
+        .collect();
+    Run {
+        label: "MpiPool(3 ranks on 2 hosts)".into(),
+        kind: ExecutorKind::Mpi,
+        workers: 3,
+        wall: 3.0,
+        tasks,
+        hosts: vec!["a".into(), "b".into()],
+    }
+}
+
+#[test]
+fn beyond_one_machine() {
+    let two = mpi_record();
+    right(include!("../src/exercise/solutions/beyond_one_machine_1.rs"));
+    let worker_as_rank: Vec<(String, usize)> = two.tasks.iter().map(|t| ("a".into(), t.lane.worker)).collect();
+    wrong(exercise::beyond_one_machine::check_1(&two, &worker_as_rank)); // rank 0 is the relay
+    let one_host: Vec<(String, usize)> = two.tasks.iter().map(|t| ("a".into(), t.lane.worker + 1)).collect();
+    wrong(exercise::beyond_one_machine::check_1(&two, &one_host)); // task 2 ran on host b
+    wrong(exercise::beyond_one_machine::check_1(&two, &one_host[1..]));
+    let (_, local) = Sequential::new().run(|x: u64| x, vec![1, 2]).unwrap();
+    wrong(exercise::beyond_one_machine::check_1(&local, &[("a".into(), 1), ("a".into(), 1)])); // no hosts
+
+    let latency: f64 = 113e-6;
+    right(include!("../src/exercise/solutions/beyond_one_machine_2.rs"));
+    wrong(exercise::beyond_one_machine::check_2(latency, 20e-6, 1, 1));
+    wrong(exercise::beyond_one_machine::check_2(latency, 20e-6, 57, 57)); // the cluster's chunk did not grow
+    wrong(exercise::beyond_one_machine::check_2(latency, 20e-6, 1000, 5650)); // enough, not the fewest
+    wrong(exercise::beyond_one_machine::check_2(0.0, 20e-6, 1, 1));
+    shows_solutions(exercise::beyond_one_machine::solution);
+}
+
 /// The notebook harness runs every solution too, in the notebook's own kernel
 /// after its last cell (tests/notebooks/notebooks.toml): that catches what
 /// only evcxr sees, such as a notebook variable shadowing a solution's name.
@@ -240,5 +291,5 @@ fn the_notebook_checks_run_every_solution_as_shown() {
         );
         seen += 1;
     }
-    assert_eq!(seen, 20, "two exercises in each of the ten notebooks");
+    assert_eq!(seen, 22, "two exercises in each of the eleven notebooks");
 }

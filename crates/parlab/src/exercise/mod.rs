@@ -20,6 +20,7 @@ mod feedback;
 
 pub use feedback::{Feedback, Solution};
 
+pub mod beyond_one_machine;
 pub mod demo_1;
 pub mod demo_1b;
 pub mod demo_1c;
