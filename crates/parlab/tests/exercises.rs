@@ -92,6 +92,8 @@ fn demo_1c() {
     // No gil::tick: one task holds the GIL to its end.
     wrong(exercise::demo_1c::check_1(|n| (0..n).filter(|&x| is_prime(x)).count() as u64));
     wrong(exercise::demo_1c::check_1(|n| n)); // a wrong count
+    // Dropping the GIL for the whole count overlaps the spans, but nobody took turns.
+    wrong(exercise::demo_1c::check_1(|n| gil::released(|| (0..n).filter(|&x| is_prime(x)).count() as u64)));
     let fit_all: Option<f64> = std::hint::black_box(Some(0.2)); // fitted in the notebook
     right(include!("../src/exercise/solutions/demo_1c_2.rs"));
     wrong(exercise::demo_1c::check_2(0.2, 0.0, 0.0));
