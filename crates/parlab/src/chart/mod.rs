@@ -15,6 +15,7 @@
 //! | [`timeline`] | one lane per worker, one bar per task | `&Run` |
 //! | [`timelines`] | several timelines on one shared time axis | `&[&Run]` |
 //! | [`speedup`] | wall time and speedup of each approach | `&[&Run]` |
+//! | [`speedup_log`] | the same on a log axis (0.9× next to 100×) | `&[&Run]` |
 //! | [`sweep`] | speedup against workers, ideal line, Amdahl fit | `&Sweep` |
 //! | [`completion`] | submission index against completion rank | `&Run` |
 //! | [`histogram`] | counts per integer value | `&[T]` of integers |
@@ -82,7 +83,7 @@ mod timeline;
 
 pub use completion::completion;
 pub use histogram::histogram;
-pub use speedup::speedup;
+pub use speedup::{speedup, speedup_log};
 pub use stacked::stacked_bars;
 pub use sweep::sweep;
 pub use timeline::{timeline, timelines};

@@ -320,9 +320,9 @@ pub(crate) fn finite(v: f64, what: impl FnOnce() -> String) -> Result<f64> {
 
 /// Draw `labels` (top to bottom) right-aligned to the left of a row chart whose
 /// y axis runs from 0 (bottom) to `labels.len()` (top).
-pub(crate) fn draw_row_labels<DB: DrawingBackend>(
+pub(crate) fn draw_row_labels<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
     area: &DrawingArea<DB, Shift>,
-    chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    chart: &ChartContext<'_, DB, Cartesian2d<X, RangedCoordf64>>,
     labels: &[String],
     x_min: f64,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
