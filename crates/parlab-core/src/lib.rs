@@ -47,6 +47,7 @@ pub mod fault;
 pub mod gil;
 pub mod graph;
 pub mod machine;
+mod platform;
 pub mod record;
 mod runtime;
 pub mod shm;
@@ -86,6 +87,7 @@ pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
 /// }
 /// ```
 pub fn init() {
+    #[cfg(unix)]
     executor::process::worker::serve_if_spawned();
     INIT_CALLED.store(true, Ordering::Release);
 }

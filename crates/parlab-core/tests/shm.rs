@@ -6,6 +6,7 @@
 //! Tests that compare /dev/shm listings hold `SERIAL`, since tests of this
 //! binary share one pid. Some re-run this very binary as a child process
 //! (`helper_*` tests do nothing unless an environment variable says so).
+#![cfg(unix)] // worker processes and POSIX shared memory; Windows refuses both (tests/platform.rs)
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};

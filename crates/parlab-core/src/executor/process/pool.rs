@@ -21,14 +21,18 @@
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
+
+use rustix::io::Errno;
+use rustix::process::{Pid, Signal, WaitOptions, kill_process, waitpid};
 
 use crate::clock::now_ns;
 use crate::error::{Error, Result};
 use crate::executor::future::Control;
 use crate::executor::process::loaded::Loaded;
+use crate::executor::process::start_method::{StartMethod, StartMethodCell};
 use crate::executor::process::wire::{self, DoneMsg, JobHeader, MAX_FRAME};
 use crate::executor::process::worker::{self, WorkerSpec};
 use crate::gil::DEFAULT_SWITCH_INTERVAL;
@@ -38,18 +42,6 @@ use crate::sync::lock;
 /// How many times a job whose worker died before starting it is sent again
 /// (a worker that dies at once every time must not bounce a job forever).
 const MAX_RESENDS: u32 = 3;
-
-/// How worker processes are started (Python's multiprocessing start methods).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum StartMethod {
-    /// Copy this process with `fork()`: instant, memory shared copy-on-write,
-    /// works in notebooks. The default on Linux, as in Python before 3.14.
-    #[default]
-    Fork,
-    /// Start this program again; it must call [`crate::init`] first thing in
-    /// `main`. Functions must live in the executable itself.
-    Spawn,
-}
 
 /// A unit of work as the parent holds it.
 pub(crate) struct Job {
@@ -131,7 +123,7 @@ pub(crate) struct Core {
     pub journal: Journal,
     pub gil_on: AtomicBool,
     interval_ns: AtomicU64,
-    start_method: AtomicU8,
+    start_method: StartMethodCell,
     state: Mutex<State>,
     /// Signalled whenever a worker process has been reaped.
     reaped: Condvar,
@@ -150,7 +142,7 @@ impl Core {
             journal: Journal::default(),
             gil_on: AtomicBool::new(false),
             interval_ns: AtomicU64::new(DEFAULT_SWITCH_INTERVAL.as_nanos() as u64),
-            start_method: AtomicU8::new(0),
+            start_method: StartMethodCell::default(),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 procs: Vec::new(),
@@ -166,11 +158,11 @@ impl Core {
     }
 
     pub fn start_method(&self) -> StartMethod {
-        if self.start_method.load(Ordering::Acquire) == 1 { StartMethod::Spawn } else { StartMethod::Fork }
+        self.start_method.get()
     }
 
     pub fn set_start_method(&self, m: StartMethod) {
-        self.start_method.store(matches!(m, StartMethod::Spawn) as u8, Ordering::Release);
+        self.start_method.set(m);
     }
 
     pub fn set_interval(&self, d: Duration) {
@@ -320,11 +312,8 @@ impl Core {
         if let Err(e) = started {
             // No reader to reap it: end it here.
             let p = st.procs.pop().expect("just pushed");
-            // SAFETY: killing and reaping our own child.
-            unsafe {
-                libc::kill(p.pid, libc::SIGKILL);
-                libc::waitpid(p.pid, std::ptr::null_mut(), 0);
-            }
+            kill(p.pid);
+            reap(p.pid);
             return Err(e);
         }
         Ok(())
@@ -465,8 +454,7 @@ impl Core {
         }
         if malformed.is_some() {
             // The worker lives on but its stream is garbage: end it, or reaping it would wait forever.
-            // SAFETY: signalling our own unreaped child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            kill(pid);
         }
         let how = match (reap(pid), malformed) {
             (_, Some(e)) => format!("sent a reply the pool could not read ({e}), so the pool ended it"),
@@ -574,30 +562,33 @@ fn close(p: &mut Proc) {
     }
 }
 
+/// SIGKILL one of our own worker processes (it may be gone already).
+fn kill(pid: libc::pid_t) {
+    if let Some(pid) = Pid::from_raw(pid) {
+        let _ = kill_process(pid, Signal::KILL);
+    }
+}
+
 /// Wait for a worker process to end and say how it ended.
 fn reap(pid: libc::pid_t) -> String {
-    let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child.
-        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if rc == pid {
-            break;
+    let Some(child) = Pid::from_raw(pid) else { return "ended".to_string() };
+    let status = loop {
+        match waitpid(Some(child), WaitOptions::empty()) {
+            Ok(Some((_, status))) => break status,
+            Err(Errno::INTR) => continue,
+            _ => return "ended".to_string(), // already reaped elsewhere (SIGCHLD ignored)
         }
-        if rc == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
+    };
+    match status.terminating_signal() {
+        Some(sig) => {
+            let name = match sig {
+                libc::SIGKILL => " (SIGKILL)",
+                libc::SIGABRT => " (SIGABRT: abort, e.g. a panic with panic=abort)",
+                libc::SIGSEGV => " (SIGSEGV)",
+                _ => "",
+            };
+            format!("was killed by signal {sig}{name}")
         }
-        return "ended".to_string(); // already reaped elsewhere (SIGCHLD ignored)
-    }
-    if libc::WIFSIGNALED(status) {
-        let sig = libc::WTERMSIG(status);
-        let name = match sig {
-            libc::SIGKILL => " (SIGKILL)",
-            libc::SIGABRT => " (SIGABRT: abort, e.g. a panic with panic=abort)",
-            libc::SIGSEGV => " (SIGSEGV)",
-            _ => "",
-        };
-        format!("was killed by signal {sig}{name}")
-    } else {
-        format!("exited with status {}", libc::WEXITSTATUS(status))
+        None => format!("exited with status {}", status.exit_status().unwrap_or(-1)),
     }
 }

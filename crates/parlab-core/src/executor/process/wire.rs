@@ -18,7 +18,10 @@
 
 use std::io::{self, Read};
 use std::ops::Range;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
+
+use rustix::io::Errno;
+use rustix::net::SendFlags;
 
 /// What a job's frame says before its items.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -376,21 +379,32 @@ pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
     Ok(Some(DoneMsg { id, buf, items }))
 }
 
-/// Send a whole frame. Uses `MSG_NOSIGNAL` so a dead peer is an error value,
-/// not a SIGPIPE that kills the host (a notebook kernel may not ignore it).
-pub(crate) fn send_frame(sock: &impl AsRawFd, mut frame: &[u8]) -> io::Result<()> {
+/// Send a whole frame. A dead peer is an error value, not a SIGPIPE that
+/// kills the host (a notebook kernel may not ignore it): `MSG_NOSIGNAL` on
+/// Linux, the socket's `SO_NOSIGPIPE` (set by [`no_sigpipe`]) on macOS.
+pub(crate) fn send_frame(sock: &impl AsFd, mut frame: &[u8]) -> io::Result<()> {
     while !frame.is_empty() {
-        // SAFETY: the pointer and length describe `frame`, a live slice.
-        let n = unsafe { libc::send(sock.as_raw_fd(), frame.as_ptr().cast(), frame.len(), libc::MSG_NOSIGNAL) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+        match rustix::net::send(sock, frame, NO_SIGPIPE) {
+            Ok(n) => frame = &frame[n..],
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
         }
-        frame = &frame[n as usize..];
     }
+    Ok(())
+}
+
+/// The send flag that turns SIGPIPE into `EPIPE`, where the OS has one.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NO_SIGPIPE: SendFlags = SendFlags::NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const NO_SIGPIPE: SendFlags = SendFlags::empty();
+
+/// Make writes to a closed peer fail with `EPIPE` rather than raise SIGPIPE.
+/// Linux does it per call with [`NO_SIGPIPE`]; Apple's systems per socket.
+pub(crate) fn no_sigpipe(sock: &impl AsFd) -> io::Result<()> {
+    #[cfg(target_vendor = "apple")]
+    rustix::net::sockopt::set_socket_nosigpipe(sock, true)?;
+    let _ = sock;
     Ok(())
 }
 
@@ -408,22 +422,15 @@ pub(crate) fn done_frame_floor(items: usize) -> usize {
 
 /// Send as much of `frame` as the socket takes now; returns how much that was.
 /// Never blocks, so the pool may call it holding its lock.
-pub(crate) fn send_nowait(sock: &impl AsRawFd, frame: &[u8]) -> io::Result<usize> {
+pub(crate) fn send_nowait(sock: &impl AsFd, frame: &[u8]) -> io::Result<usize> {
     let mut sent = 0;
     while sent < frame.len() {
-        let rest = &frame[sent..];
-        // SAFETY: the pointer and length describe `rest`, a live slice.
-        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
-        let n = unsafe { libc::send(sock.as_raw_fd(), rest.as_ptr().cast(), rest.len(), flags) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            match e.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock => break,
-                _ => return Err(e),
-            }
+        match rustix::net::send(sock, &frame[sent..], NO_SIGPIPE | SendFlags::DONTWAIT) {
+            Ok(n) => sent += n,
+            Err(Errno::INTR) => continue,
+            Err(Errno::WOULDBLOCK) => break,
+            Err(e) => return Err(e.into()),
         }
-        sent += n as usize;
     }
     Ok(sent)
 }

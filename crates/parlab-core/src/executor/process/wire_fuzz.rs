@@ -284,7 +284,7 @@ fn a_worker_answers_an_undecodable_argument_with_an_error() {
     fn double(x: u64) -> u64 {
         2 * x
     }
-    let tramp = super::trampoline::<u64, u64> as worker::Trampoline as usize as u64;
+    let tramp = super::frontend::trampoline::<u64, u64> as worker::Trampoline as usize as u64;
     let func = double as fn(u64) -> u64 as usize as u64;
     let h = JobHeader { id: 9, tramp, func, gil: true, interval_ns: 1_000_000 };
     // 0xff.. is a varint that never ends; [21] is a good argument.
