@@ -327,6 +327,7 @@ fn a_forked_copy_of_a_manager_neither_shares_nor_unlinks() {
     if pid == 0 {
         let ok = manager.share(sample().view()).is_err();
         manager.shutdown(); // must not unlink the parent's segments
+        // SAFETY: ends the forked child at once, running nothing of the parent's.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
     let mut status = 0;

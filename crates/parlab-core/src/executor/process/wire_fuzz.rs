@@ -232,6 +232,7 @@ fn feed_worker(bytes: &[u8]) -> Fed {
     // SAFETY: polling and, if it hangs, killing our own child.
     while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == 0 {
         if Instant::now() > deadline {
+            // SAFETY: signalling our own unreaped child.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("the worker hung on {} bytes", bytes.len());
         }

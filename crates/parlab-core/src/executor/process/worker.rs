@@ -28,6 +28,9 @@ use crate::sync::lock;
 /// How the pool calls a task inside a worker: decode the argument, call the
 /// function, append the encoded result (or a message) to `out`, return the
 /// status. Monomorphised by the submitting code.
+///
+/// # Safety
+/// `func` must be the address of the `fn(A) -> R` the trampoline was built for.
 pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8;
 
 /// Environment variable that tells a re-executed program it is a worker.
