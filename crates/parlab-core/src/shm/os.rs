@@ -118,28 +118,24 @@ pub(crate) unsafe fn unmap_inherited(ptr: *mut u8, len: usize) {
 /// This process's pid namespace (`/proc/self/ns/pid`), so pids in names mean the same here.
 #[cfg(target_os = "linux")]
 pub(crate) fn own_pidns() -> Option<u64> {
-    let link = std::fs::read_link("/proc/self/ns/pid").ok()?;
-    let text = link.to_str()?; // "pid:[4026531836]"
-    text.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
+    let namespaces = procfs::process::Process::myself().ok()?.namespaces().ok()?;
+    namespaces.0.get(std::ffi::OsStr::new("pid")).map(|ns| ns.identifier)
 }
 
 /// `(state, start time in clock ticks since boot)` of `pid`; `Ok(None)` if
 /// there is no such process (`/proc/<pid>/stat`, fields 3 and 22).
 #[cfg(target_os = "linux")]
 pub(crate) fn stat(pid: u32) -> std::io::Result<Option<(char, u64)>> {
-    use std::io::ErrorKind;
-    let text = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(t) => t,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+    use procfs::ProcError;
+    let Ok(pid) = i32::try_from(pid) else {
+        return Ok(None); // above any pid Linux hands out
     };
-    // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    let after = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let bad = || std::io::Error::new(ErrorKind::InvalidData, "unexpected /proc/<pid>/stat");
-    let state = fields.first().and_then(|s| s.chars().next()).ok_or_else(bad)?;
-    let start = fields.get(19).and_then(|s| s.parse().ok()).ok_or_else(bad)?; // field 22
-    Ok(Some((state, start)))
+    let stat = procfs::process::Process::new(pid).and_then(|p| p.stat());
+    match stat {
+        Ok(s) => Ok(Some((s.state, s.starttime))),
+        Err(ProcError::NotFound(_)) => Ok(None),
+        Err(e) => Err(std::io::Error::other(e.to_string())),
+    }
 }
 
 /// Start the watchdog that removes `/dev/shm/<prefix>*` once its stdin
