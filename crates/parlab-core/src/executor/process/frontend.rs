@@ -11,13 +11,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::executor::contract::{Arg, Output, collect_chunk, label, panic_message};
+use crate::executor::future::Future;
 use crate::executor::future::Slot;
-use crate::executor::{Arg, Future, Output, collect_chunk, label, panic_message};
 use crate::record::{ExecutorKind, Run};
 use crate::runtime;
 
-use super::pool::{Core, Job};
-use super::wire::{self, STATUS_OK, STATUS_PANICKED, STATUS_REFUSED, STATUS_SERDE, STATUS_TOO_LARGE};
+use super::scheduler::{Job, Scheduler};
+use super::wire::{self, Status};
 use super::{StartMethod, codec, loaded, worker};
 
 /// How many bytes of encoded arguments `map` keeps waiting for workers.
@@ -27,37 +28,37 @@ const MAX_PENDING_BYTES: usize = 64 << 20;
 ///
 /// # Safety
 /// `func` must be the address of a `fn(A) -> R` mapped in this process.
-pub(super) unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8 {
+pub(super) unsafe fn trampoline<A: Arg, R: Output>(func: usize, arg: &[u8], out: &mut Vec<u8>) -> Status {
     // SAFETY: guaranteed by the caller.
     let f: fn(A) -> R = unsafe { std::mem::transmute::<usize, fn(A) -> R>(func) };
     let arg: A = match codec::decode(arg, "argument") {
         Ok(a) => a,
         Err(e) => {
             out.extend_from_slice(e.as_bytes());
-            return STATUS_SERDE;
+            return Status::Serde;
         }
     };
     match catch_unwind(AssertUnwindSafe(|| f(arg))) {
         Ok(r) => match codec::encode_into(&r, out, "result") {
-            Ok(()) => STATUS_OK,
+            Ok(()) => Status::Ok,
             Err(e) => {
                 out.extend_from_slice(e.as_bytes());
-                STATUS_SERDE
+                Status::Serde
             }
         },
         Err(payload) => {
             out.extend_from_slice(panic_message(payload).as_bytes());
-            STATUS_PANICKED
+            Status::Panicked
         }
     }
 }
 
-fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
+fn decode<R: Output>(status: Status, bytes: &[u8]) -> Result<R> {
     match status {
-        STATUS_OK => codec::decode(bytes, "result").map_err(Error::Serialization),
-        STATUS_PANICKED => Err(Error::Panicked(String::from_utf8_lossy(bytes).into_owned())),
-        STATUS_REFUSED => Err(Error::BrokenPool(String::from_utf8_lossy(bytes).into_owned())),
-        STATUS_TOO_LARGE => match wire::read_too_large(bytes) {
+        Status::Ok => codec::decode(bytes, "result").map_err(Error::Serialization),
+        Status::Panicked => Err(Error::Panicked(String::from_utf8_lossy(bytes).into_owned())),
+        Status::Refused => Err(Error::BrokenPool(String::from_utf8_lossy(bytes).into_owned())),
+        Status::TooLarge => match wire::read_too_large(bytes) {
             Some((bytes, limit, items)) => Err(Error::TooLarge {
                 what: if items == 1 {
                     "the task's result".to_string()
@@ -69,14 +70,14 @@ fn decode<R: Output>(status: u8, bytes: &[u8]) -> Result<R> {
             }),
             None => Err(Error::BrokenPool("the worker sent a malformed \"result too large\" report".into())),
         },
-        _ => Err(Error::Serialization(String::from_utf8_lossy(bytes).into_owned())),
+        Status::Serde => Err(Error::Serialization(String::from_utf8_lossy(bytes).into_owned())),
     }
 }
 
 /// What `ProcessPool` and `HybridPool` share: the scheduler, and the
 /// encoding of tasks into jobs for it.
 pub(crate) struct Pool {
-    pub(crate) core: Arc<Core>,
+    pub(crate) scheduler: Arc<Scheduler>,
 }
 
 impl Pool {
@@ -89,14 +90,14 @@ impl Pool {
                 "a pool's worker process cannot start a process pool of its own (use a ThreadPool inside tasks)".into(),
             ));
         }
-        Ok(Pool { core: Core::new(workers, threads, kind) })
+        Ok(Pool { scheduler: Scheduler::new(workers, threads, kind) })
     }
 
     /// The code addresses to send for `f`, as the start method needs them.
     fn addresses<A: Arg, R: Output>(&self, f: fn(A) -> R) -> Result<(usize, usize)> {
         let tramp = trampoline::<A, R> as worker::Trampoline as usize;
         let func = f as usize;
-        match self.core.start_method() {
+        match self.scheduler.start_method() {
             StartMethod::Fork => Ok((tramp, func)),
             StartMethod::Spawn => {
                 if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
@@ -106,7 +107,7 @@ impl Pool {
                             .into(),
                     ));
                 }
-                if !crate::INIT_CALLED.load(Ordering::Acquire) {
+                if !crate::init::INIT_CALLED.load(Ordering::Acquire) {
                     return Err(Error::NotInitialized);
                 }
                 let base =
@@ -125,10 +126,10 @@ impl Pool {
         let (tramp, func) = self.addresses(f)?;
         let mut bytes = Vec::new();
         codec::encode_into(&arg, &mut bytes, "argument").map_err(Error::Serialization)?;
-        let index = self.core.journal.reserve(1);
+        let index = self.scheduler.journal.reserve(1);
         let slot: Arc<Slot<R>> = Slot::new();
         let target = Arc::clone(&slot);
-        self.core.dispatch(Job {
+        self.scheduler.dispatch(Job {
             tramp,
             func,
             items: vec![(index, label(&arg), 0..bytes.len())],
@@ -153,7 +154,7 @@ impl Pool {
         chunksize: usize,
     ) -> Result<Vec<R>> {
         let (tramp, func) = self.addresses(f)?;
-        if self.core.is_shut() {
+        if self.scheduler.is_shut() {
             return Err(Error::Shutdown);
         }
         if chunksize == 0 {
@@ -164,7 +165,7 @@ impl Pool {
         // per task — Python's executor bounds its call queue the same way.
         // Small arguments never reach the bound, so the submitting thread
         // encodes everything and waits once.
-        let min_window = 2 * self.core.workers * self.core.threads;
+        let min_window = 2 * self.scheduler.workers * self.scheduler.threads;
         let mut pending: VecDeque<(Future<Vec<Result<R>>>, usize)> = VecDeque::new();
         let mut pending_bytes = 0;
         let (mut values, mut first_err) = (Vec::new(), None);
@@ -176,7 +177,7 @@ impl Pool {
                 collect_chunk(oldest, &mut values, &mut first_err);
             }
             let chunk: Vec<A> = args.by_ref().take(chunksize).collect();
-            let first = self.core.journal.reserve(chunk.len());
+            let first = self.scheduler.journal.reserve(chunk.len());
             let mut items = Vec::with_capacity(chunk.len());
             let mut encoded = Vec::new();
             for (i, arg) in chunk.iter().enumerate() {
@@ -187,7 +188,7 @@ impl Pool {
             let bytes_in_chunk = encoded.len();
             let slot: Arc<Slot<Vec<Result<R>>>> = Slot::new();
             let target = Arc::clone(&slot);
-            self.core.dispatch(Job {
+            self.scheduler.dispatch(Job {
                 tramp,
                 func,
                 items,
@@ -210,36 +211,36 @@ impl Pool {
     }
 
     pub fn take_run(&self, name: String) -> Run {
-        self.core.journal.take(name, self.core.kind, self.core.workers * self.core.threads)
+        self.scheduler.journal.take(name, self.scheduler.kind, self.scheduler.workers * self.scheduler.threads)
     }
 
     pub fn gil_label(&self) -> &'static str {
-        if self.core.gil_on.load(Ordering::Acquire) { ", GIL on" } else { "" }
+        if self.scheduler.gil_on.load(Ordering::Acquire) { ", GIL on" } else { "" }
     }
 
     pub fn set_gil(&self, on: bool) {
-        self.core.gil_on.store(on, Ordering::Release);
+        self.scheduler.gil_on.store(on, Ordering::Release);
     }
 
     pub fn set_start_method(&self, method: StartMethod) {
-        self.core.set_start_method(method);
+        self.scheduler.set_start_method(method);
     }
 
     pub fn set_interval(&self, interval: Duration) {
-        self.core.set_interval(interval);
+        self.scheduler.set_interval(interval);
     }
 
     pub fn pids(&self) -> Vec<u32> {
-        self.core.pids()
+        self.scheduler.pids()
     }
 
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        self.core.shutdown(wait, cancel_futures);
+        self.scheduler.shutdown(wait, cancel_futures);
     }
 
     /// `(processes, threads per process)`.
     pub fn shape(&self) -> (usize, usize) {
-        (self.core.workers, self.core.threads)
+        (self.scheduler.workers, self.scheduler.threads)
     }
 }
 
@@ -247,6 +248,6 @@ impl Drop for Pool {
     /// Refuse new work; queued tasks still run, then the workers exit and are
     /// reaped by the pool's reader threads. Never blocks.
     fn drop(&mut self) {
-        self.core.shutdown(false, false);
+        self.scheduler.shutdown(false, false);
     }
 }

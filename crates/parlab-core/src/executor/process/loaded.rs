@@ -56,7 +56,7 @@ pub(crate) fn object_base(addr: usize) -> Option<usize> {
 /// Base address of the object this crate's code is linked into: the
 /// executable, for a program that can use the `Spawn` start method.
 pub(crate) fn own_base() -> Option<usize> {
-    object_base(crate::init as fn() as usize)
+    object_base(own_base as fn() -> Option<usize> as usize)
 }
 
 #[cfg(test)]

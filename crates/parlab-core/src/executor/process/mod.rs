@@ -23,9 +23,9 @@ mod codec_de;
 mod frontend;
 #[cfg(unix)]
 mod loaded;
-#[cfg(unix)]
-mod pool;
 mod pools;
+#[cfg(unix)]
+mod scheduler;
 #[cfg(unix)]
 mod serial_turn;
 mod start_method;

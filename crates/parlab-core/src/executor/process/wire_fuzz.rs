@@ -274,7 +274,7 @@ proptest! {
         prop_assert_eq!(done.id, h.id);
         prop_assert_eq!(done.items.len(), args.len());
         for item in &done.items {
-            prop_assert_eq!(item.status, STATUS_REFUSED);
+            prop_assert_eq!(item.status, Status::Refused);
             prop_assert!(String::from_utf8_lossy(done.payload(item)).contains("is not in its code"));
         }
     }
@@ -293,9 +293,9 @@ fn a_worker_answers_an_undecodable_argument_with_an_error() {
     let fed = feed_worker(&job_frame(h, &args));
     assert_eq!(fed.exit, 0);
     let done = &fed.replies[0];
-    assert_eq!(done.items[0].status, STATUS_SERDE);
+    assert_eq!(done.items[0].status, Status::Serde);
     let msg = String::from_utf8_lossy(done.payload(&done.items[0])).into_owned();
     assert!(msg.contains("could not decode the argument as `u64`"), "{msg}");
-    assert_eq!(done.items[1].status, STATUS_OK);
+    assert_eq!(done.items[1].status, Status::Ok);
     assert_eq!(postcard::from_bytes::<u64>(done.payload(&done.items[1])).unwrap(), 42);
 }

@@ -31,7 +31,7 @@ use crate::sync::lock;
 ///
 /// # Safety
 /// `func` must be the address of the `fn(A) -> R` the trampoline was built for.
-pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8;
+pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8], out: &mut Vec<u8>) -> wire::Status;
 
 /// Environment variable that tells a re-executed program it is a worker.
 pub(crate) const WORKER_ENV: &str = "PARLAB_WORKER";
@@ -295,7 +295,7 @@ fn refuse(job: &JobMsg, thread: u32, msg: &str) -> std::io::Result<Vec<u8>> {
         done.item(|out| {
             out.extend_from_slice(msg.as_bytes());
             let timing = ItemTiming { index: *index, thread, start_ns: 0, end_ns: 0, cpu_ns: None, gil_wait_ns: 0 };
-            (wire::STATUS_REFUSED, timing)
+            (wire::Status::Refused, timing)
         });
     }
     done.finish()
@@ -343,7 +343,7 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
             let reached = if n == 1 { out.len() - start } else { frame_len + rest };
             out.truncate(start);
             out.extend_from_slice(&wire::too_large_payload(reached as u64, max_frame as u64, n as u64));
-            (wire::STATUS_TOO_LARGE, timing)
+            (wire::Status::TooLarge, timing)
         });
     }
     done.finish()
