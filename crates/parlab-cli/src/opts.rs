@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, ValueEnum};
 
 use crate::error::CliError;
@@ -56,38 +57,18 @@ pub struct OutputArgs {
     pub verbose: bool,
 }
 
-/// A worker count of at least one.
-pub fn workers(n: usize) -> Result<usize, CliError> {
-    if n == 0 {
-        return Err(CliError::impossible(
-            "--workers must be at least 1, got 0: a pool with no workers never runs a task",
-        ));
-    }
-    Ok(n)
+/// The parser for a count that must be at least one (workers, tasks, chunk
+/// size): clap refuses 0 before any demo starts, naming the flag and the range.
+pub fn at_least_one() -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(1..)
 }
 
-/// A non-empty list of worker counts, each at least one.
+/// A non-empty list of worker counts (each is at least one by [`at_least_one`]).
 pub fn worker_list(list: &[usize]) -> Result<Vec<usize>, CliError> {
     if list.is_empty() {
         return Err(CliError::impossible("--workers needs at least one worker count"));
     }
-    list.iter().map(|&n| workers(n)).collect()
-}
-
-/// A chunk size of at least one.
-pub fn chunksize(n: usize) -> Result<usize, CliError> {
-    if n == 0 {
-        return Err(CliError::impossible("--chunksize must be at least 1, got 0: a chunk with no items sends nothing"));
-    }
-    Ok(n)
-}
-
-/// A task count of at least one.
-pub fn tasks(n: usize) -> Result<usize, CliError> {
-    if n == 0 {
-        return Err(CliError::impossible("--tasks must be at least 1, got 0: there would be nothing to run"));
-    }
-    Ok(n)
+    Ok(list.to_vec())
 }
 
 /// Check `--scale` and make it the process-wide time scale (workers inherit it).
@@ -124,10 +105,12 @@ mod tests {
 
     #[test]
     fn impossible_values_are_refused() {
-        assert!(workers(0).is_err());
-        assert!(worker_list(&[1, 0, 2]).is_err());
         assert!(worker_list(&[]).is_err());
-        assert!(chunksize(0).is_err());
+        let parse = |v: &str| {
+            clap::Command::new("t").arg(clap::Arg::new("n").value_parser(at_least_one())).try_get_matches_from(["t", v])
+        };
+        assert!(parse("0").is_err());
+        assert_eq!(parse("3").unwrap().get_one::<usize>("n"), Some(&3));
         assert!(scale(0.0).is_err() && scale(-1.0).is_err() && scale(f64::NAN).is_err());
     }
 

@@ -101,15 +101,28 @@ fn trace_writes_every_run_as_a_trace_perfetto_opens() {
     assert_refused(&["visual-guide", "--trace", here.to_str().unwrap()], "is a directory");
 }
 
+/// Refused by clap's own range check: exit 2, nothing on stdout, the flag and its range named.
+fn assert_out_of_range(args: &[&str], flag: &str) {
+    let out = parlab(args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout: {}", text(&out.stdout));
+    assert!(
+        err.contains("invalid value '0'") && err.contains(flag) && err.contains("0 is not in 1.."),
+        "{args:?}: {err}"
+    );
+}
+
 #[test]
-fn zero_workers_is_refused_with_one_line_and_exit_2() {
-    assert_refused(&["timing", "--workers", "0"], "--workers");
-    assert_refused(&["cpu-sweep", "--workers", "1,0,2"], "--workers");
+fn zero_workers_tasks_or_chunksize_are_refused_by_the_parser_with_exit_2() {
+    assert_out_of_range(&["timing", "--workers", "0"], "--workers");
+    assert_out_of_range(&["cpu-sweep", "--workers", "1,0,2"], "--workers");
+    assert_out_of_range(&["timing", "--tasks", "0"], "--tasks");
+    assert_out_of_range(&["chunking", "--chunksize", "0"], "--chunksize");
 }
 
 #[test]
 fn other_impossible_requests_are_one_line_and_exit_2() {
-    assert_refused(&["chunking", "--chunksize", "0"], "--chunksize");
     assert_refused(&["visual-guide", "--scale", "0"], "--scale");
     assert_refused(&["visual-guide", "--scale", "-1"], "--scale");
     assert_refused(&["shared-memory", "--size", "100000000"], "memory");

@@ -1,24 +1,51 @@
 //! Timestamps that mean the same thing in every process on the machine.
 //!
-//! Invariant: a stamp is nanoseconds of `CLOCK_MONOTONIC`, which Linux keeps
-//! system-wide, so a worker process's start time and the parent's batch start
+//! Invariant: a stamp is nanoseconds of `CLOCK_MONOTONIC`, which Linux (and
+//! macOS) keep system-wide, so a worker process's start time and the parent's batch start
 //! can be subtracted directly. CPU time is per thread (`CLOCK_THREAD_CPUTIME_ID`).
 
 /// Nanoseconds on the system-wide monotonic clock.
+#[cfg(unix)]
 pub fn now_ns() -> u64 {
-    read(libc::CLOCK_MONOTONIC).unwrap_or(0)
+    ns(rustix::time::clock_gettime(rustix::time::ClockId::Monotonic))
 }
 
 /// CPU time the calling thread has used so far, in nanoseconds, if the OS tells.
+#[cfg(unix)]
 pub fn thread_cpu_ns() -> Option<u64> {
-    read(libc::CLOCK_THREAD_CPUTIME_ID)
+    Some(ns(rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime)))
 }
 
-fn read(clock: libc::clockid_t) -> Option<u64> {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
-    (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+#[cfg(unix)]
+fn ns(ts: rustix::time::Timespec) -> u64 {
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Nanoseconds on the system-wide performance counter (Windows keeps it
+/// machine-wide, as `CLOCK_MONOTONIC` is on Linux).
+#[cfg(windows)]
+pub fn now_ns() -> u64 {
+    use windows_sys::Win32::System::Performance::{QueryPerformanceCounter, QueryPerformanceFrequency};
+    let (mut count, mut freq) = (0i64, 0i64);
+    // SAFETY: both calls only write the i64 they are given; they cannot fail on XP and later.
+    let ok = unsafe { QueryPerformanceCounter(&mut count) != 0 && QueryPerformanceFrequency(&mut freq) != 0 };
+    if !ok || freq <= 0 {
+        return 0;
+    }
+    (count as u128 * 1_000_000_000 / freq as u128) as u64
+}
+
+/// CPU time (user + kernel) the calling thread has used so far, in nanoseconds.
+#[cfg(windows)]
+pub fn thread_cpu_ns() -> Option<u64> {
+    use windows_sys::Win32::Foundation::FILETIME;
+    use windows_sys::Win32::System::Threading::{GetCurrentThread, GetThreadTimes};
+    let zero = || FILETIME { dwLowDateTime: 0, dwHighDateTime: 0 };
+    let (mut created, mut exited, mut kernel, mut user) = (zero(), zero(), zero(), zero());
+    // SAFETY: the pseudo-handle of the current thread is always valid; the call writes four FILETIMEs.
+    let ok = unsafe { GetThreadTimes(GetCurrentThread(), &mut created, &mut exited, &mut kernel, &mut user) };
+    let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
+    (ok != 0).then(|| (ticks(kernel) + ticks(user)) * 100) // 100 ns units
 }
 
 /// Seconds between two stamps (negative if `later` is earlier).

@@ -86,6 +86,7 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::Os`] carrying `what` and the current `errno` text.
+    #[cfg_attr(windows, allow(dead_code))] // process pools only
     pub(crate) fn last_os(what: &str) -> Self {
         Error::Os(format!("{what}: {}", std::io::Error::last_os_error()))
     }

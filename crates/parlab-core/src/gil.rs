@@ -220,6 +220,11 @@ unsafe impl Send for ThreadGil {}
 // SAFETY: as above; `held` is atomic.
 unsafe impl Sync for ThreadGil {}
 
+/// Let a waiting thread take the GIL, if this one holds it.
+///
+/// # Safety
+/// `slot` must point to a live `ThreadGil` published by this process (every
+/// caller reads it from the thread's published slot, which outlives the call).
 unsafe extern "C" fn slot_yield(slot: *const ThreadGil) {
     // SAFETY: called only with a live, published slot.
     let slot = unsafe { &*slot };
@@ -228,6 +233,11 @@ unsafe extern "C" fn slot_yield(slot: *const ThreadGil) {
     }
 }
 
+/// Drop the GIL if held; true if it was.
+///
+/// # Safety
+/// `slot` must point to a live `ThreadGil` published by this process (every
+/// caller reads it from the thread's published slot, which outlives the call).
 unsafe extern "C" fn slot_release(slot: *const ThreadGil) -> bool {
     // SAFETY: as above.
     let slot = unsafe { &*slot };
@@ -238,6 +248,11 @@ unsafe extern "C" fn slot_release(slot: *const ThreadGil) -> bool {
     was_held
 }
 
+/// Take the GIL back if not held.
+///
+/// # Safety
+/// `slot` must point to a live `ThreadGil` published by this process (every
+/// caller reads it from the thread's published slot, which outlives the call).
 unsafe extern "C" fn slot_acquire(slot: *const ThreadGil) {
     // SAFETY: as above.
     let slot = unsafe { &*slot };

@@ -37,8 +37,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 pub mod advisor;
 pub mod check;
 mod clock;
@@ -47,7 +45,9 @@ pub mod executor;
 pub mod fault;
 pub mod gil;
 pub mod graph;
+mod init;
 pub mod machine;
+mod platform;
 pub mod record;
 mod runtime;
 pub mod shm;
@@ -57,41 +57,11 @@ pub mod units;
 pub mod workload;
 
 pub use error::{Error, Result};
+pub use init::init;
 
 /// rayon, as parlab-core builds it: a notebook cell writes
 /// `use parlab::rayon::prelude::*;` for `par_iter` without a `:dep` of its own.
 pub use rayon;
-
-/// Set by [`init`]; the `Spawn` start method refuses to run without it.
-/// (A plain static is right here: `Spawn` is for compiled programs, not notebooks.)
-pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
-
-/// Call first thing in `main` of a program that uses the `Spawn` start method.
-///
-/// In a worker started by the pool, this never returns: it serves tasks and
-/// exits. In the program itself it returns at once. It is the Rust form of
-/// Python's `if __name__ == "__main__":` guard — without it, a re-executed
-/// worker would run your `main` again; with it missing, `Spawn` refuses to
-/// start workers ([`Error::NotInitialized`]) instead of starting them forever.
-///
-/// ```no_run
-/// use parlab_core::prelude::*;
-///
-/// fn square(x: u64) -> u64 { x * x }
-///
-/// fn main() -> parlab_core::Result<()> {
-///     parlab_core::init(); // workers stop here
-///     let pool = ProcessPool::new(2)?.start_method(StartMethod::Spawn);
-///     println!("{:?}", pool.map(square, 0..8)?);
-///     Ok(())
-/// }
-/// ```
-pub fn init() {
-    executor::process::worker::serve_if_spawned();
-    #[cfg(feature = "mpi")]
-    executor::serve_if_rank();
-    INIT_CALLED.store(true, Ordering::Release);
-}
 
 /// Everything a notebook or example needs, in one `use`.
 pub mod prelude {

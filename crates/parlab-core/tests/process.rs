@@ -1,4 +1,5 @@
 //! Worker processes: they die, get replaced, get reaped, and refuse to nest.
+#![cfg(unix)] // worker processes and POSIX shared memory; Windows refuses both (tests/platform.rs)
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,6 @@
 //! A worker whose replies turn to garbage is ended, and its task fails with
 //! a reason, instead of the pool waiting forever to reap a live worker.
+#![cfg(unix)] // worker processes and POSIX shared memory; Windows refuses both (tests/platform.rs)
 
 use std::io::Write;
 use std::os::fd::FromRawFd;

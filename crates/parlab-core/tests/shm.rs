@@ -6,6 +6,7 @@
 //! Tests that compare /dev/shm listings hold `SERIAL`, since tests of this
 //! binary share one pid. Some re-run this very binary as a child process
 //! (`helper_*` tests do nothing unless an environment variable says so).
+#![cfg(unix)] // worker processes and POSIX shared memory; Windows refuses both (tests/platform.rs)
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -326,6 +327,7 @@ fn a_forked_copy_of_a_manager_neither_shares_nor_unlinks() {
     if pid == 0 {
         let ok = manager.share(sample().view()).is_err();
         manager.shutdown(); // must not unlink the parent's segments
+        // SAFETY: ends the forked child at once, running nothing of the parent's.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
     let mut status = 0;

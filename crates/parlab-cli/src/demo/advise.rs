@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(value_enum)]
     workload: Workload,
     /// Tasks in the sample (default: 500 for prime, 8 otherwise)
-    #[arg(long)]
+    #[arg(long, value_parser = opts::at_least_one())]
     tasks: Option<usize>,
     /// Time scale for the sleeping and computing workloads
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
@@ -65,7 +65,7 @@ fn sleep_then_burn(seconds: f64) -> u64 {
 /// Run the advisor on the chosen workload.
 pub fn run(args: Args) -> Result<(), CliError> {
     let default_tasks = if args.workload == Workload::Prime { 500 } else { 8 };
-    let tasks = opts::tasks(args.tasks.unwrap_or(default_tasks))?;
+    let tasks = args.tasks.unwrap_or(default_tasks);
     opts::scale(args.scale)?;
     let advisor = match args.cores {
         Some(n) => Advisor::new().cores(n)?,

@@ -20,10 +20,10 @@ use crate::output::Ctx;
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Workers in the pool (hybrid: processes, with 2 threads each)
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = opts::at_least_one())]
     workers: usize,
     /// Tasks to submit
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = opts::at_least_one())]
     tasks: usize,
     /// Time scale: each task sleeps ~1 s ± 0.25 s × SCALE
     #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
@@ -45,8 +45,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let allowed = [Approach::Threads, Approach::Processes, Approach::Hybrid];
     opts::approaches(&[args.executor], &allowed, "as-completed")?;
-    let workers = opts::workers(args.workers)?;
-    let n = opts::tasks(args.tasks)? as u64;
+    let workers = args.workers;
+    let n = args.tasks as u64;
     let scale = opts::scale(args.scale)?;
     let ctx = Ctx::new("as-completed", args.out)?;
     workload::set_seed(args.seed);

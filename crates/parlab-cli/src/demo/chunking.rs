@@ -19,10 +19,10 @@ use crate::output::{Ctx, task_time_table};
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Workers in the pool (default: one per core)
-    #[arg(long)]
+    #[arg(long, value_parser = opts::at_least_one())]
     workers: Option<usize>,
     /// Items per message in the chunked run
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = opts::at_least_one())]
     chunksize: usize,
     /// First number to test
     #[arg(long, default_value_t = 1_000_000)]
@@ -44,8 +44,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     opts::approaches(&[args.executor], &[Approach::Threads, Approach::Processes], "chunking")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = opts::workers(args.workers.unwrap_or(cores))?;
-    let chunksize = opts::chunksize(args.chunksize)?;
+    let workers = args.workers.unwrap_or(cores);
+    let chunksize = args.chunksize;
     if args.count == 0 {
         return Err(CliError::impossible("--count must be at least 1, got 0: there would be nothing to test"));
     }

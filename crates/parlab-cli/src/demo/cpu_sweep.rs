@@ -37,7 +37,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let approaches = opts::approaches(&args.executor, &[Approach::Threads, Approach::Processes], "cpu-sweep")?;
     let workers = opts::worker_list(&args.sweep.workers)?;
-    let tasks = opts::tasks(args.sweep.tasks)? as u64;
+    let tasks = args.sweep.tasks as u64;
     opts::scale(args.sweep.scale)?;
     let ctx = Ctx::new("cpu-sweep", args.out)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

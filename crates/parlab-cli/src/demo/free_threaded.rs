@@ -29,7 +29,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let approaches = opts::approaches(&args.executor, &[Approach::Threads, Approach::Processes], "free-threaded")?;
     let workers = opts::worker_list(&args.sweep.workers)?;
-    let tasks = opts::tasks(args.sweep.tasks)? as u64;
+    let tasks = args.sweep.tasks as u64;
     opts::scale(args.sweep.scale)?;
     let ctx = Ctx::new("free-threaded", args.out)?;
     ctx.say(format!("{}, no GIL, workers {workers:?}", args.sweep.workload.describe(tasks)));

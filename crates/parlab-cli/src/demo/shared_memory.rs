@@ -52,10 +52,10 @@ pub struct Args {
     #[arg(long, default_value_t = 10)]
     max_hop: usize,
     /// Workers in each pool
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = opts::at_least_one())]
     workers: usize,
     /// Pairs per message to the process pools
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = opts::at_least_one())]
     chunksize: usize,
     /// The path-distance algorithm
     #[arg(long, value_enum, default_value_t = Algo::Product)]
@@ -69,8 +69,8 @@ pub struct Args {
 
 /// Run demo_2's four ways.
 pub fn run(args: Args) -> Result<(), CliError> {
-    let workers = opts::workers(args.workers)?;
-    let chunksize = opts::chunksize(args.chunksize)?;
+    let workers = args.workers;
+    let chunksize = args.chunksize;
     if args.pairs == 0 {
         return Err(CliError::impossible("--pairs must be at least 1, got 0: there would be nothing to compute"));
     }

@@ -14,17 +14,17 @@ use parlab::record::{Sweep, amdahl_speedup};
 
 use crate::demo::{process_pool, thread_pool};
 use crate::error::CliError;
-use crate::opts::Approach;
+use crate::opts::{self, Approach};
 use crate::output::{Ctx, secs};
 
 /// The flags both sweeps (`cpu-sweep`, `free-threaded`) take.
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
     /// Worker counts to measure (one or a list)
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4", value_parser = opts::at_least_one())]
     pub workers: Vec<usize>,
     /// Tasks at each worker count
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = opts::at_least_one())]
     pub tasks: usize,
     /// The CPU-bound task
     #[arg(long, value_enum, default_value_t = CpuWork::SumSquare)]

@@ -21,10 +21,10 @@ use crate::output::{Ctx, task_time_table};
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Workers in each pool
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = opts::at_least_one())]
     workers: usize,
     /// Tasks per workload
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = opts::at_least_one())]
     tasks: usize,
     /// Time scale: sleeps of ~1 s × SCALE; factorising 100,000,001 × SCALE
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
@@ -45,8 +45,8 @@ pub struct Args {
 /// Run demo_1.
 pub fn run(args: Args) -> Result<(), CliError> {
     let approaches = opts::approaches(&args.executor, &[Approach::Threads, Approach::Processes], "timing")?;
-    let workers = opts::workers(args.workers)?;
-    let n = opts::tasks(args.tasks)? as u64;
+    let workers = args.workers;
+    let n = args.tasks as u64;
     let scale = opts::scale(args.scale)?;
     let ctx = Ctx::new("timing", args.out)?;
     workload::set_seed(args.seed);

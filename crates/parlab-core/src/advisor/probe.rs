@@ -6,8 +6,12 @@
 //! or a byte count read here, on this machine; nothing is assumed.
 
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::unix::fs::FileExt;
-use std::os::unix::net::UnixStream;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream as Socket;
+#[cfg(windows)]
+use std::os::windows::fs::FileExt;
 
 use super::{Measurements, TRANSFER_SAMPLES};
 use crate::clock;
@@ -80,7 +84,10 @@ impl RunQueue {
     fn delay_ns(&self) -> Option<u64> {
         let file = self.0.as_ref()?;
         let mut buf = [0u8; 96];
+        #[cfg(unix)]
         let n = file.read_at(&mut buf, 0).ok()?;
+        #[cfg(windows)]
+        let n = file.seek_read(&mut buf, 0).ok()?;
         let text = std::str::from_utf8(&buf[..n]).ok()?;
         // "<ns on cpu> <ns waiting on a run queue> <timeslices>"
         text.split_whitespace().nth(1)?.parse().ok()
@@ -90,7 +97,7 @@ impl RunQueue {
 /// Times shipping values as a process pool would: encode, send through a
 /// socket to an echoing thread and back, decode.
 struct Shipping {
-    sock: UnixStream,
+    sock: Socket,
     echo: Option<std::thread::JoinHandle<()>>,
     args: usize,
     results: usize,
@@ -107,7 +114,7 @@ struct Shipping {
 
 impl Shipping {
     fn start() -> Result<Shipping> {
-        let (sock, mut peer) = UnixStream::pair()?;
+        let (sock, mut peer) = socket_pair()?;
         let (queue_tx, queue_rx) = std::sync::mpsc::sync_channel(1);
         let echo = std::thread::Builder::new().name("parlab-advisor-echo".into()).spawn(move || {
             // Opened here, so the handle reads this thread's counters.
@@ -191,4 +198,25 @@ impl Drop for Shipping {
             let _ = echo.join();
         }
     }
+}
+
+/// Two connected stream sockets, as a process pool's worker has (Unix).
+#[cfg(unix)]
+fn socket_pair() -> std::io::Result<(Socket, Socket)> {
+    Socket::pair()
+}
+
+/// Windows has no socket pair: two ends of a loopback TCP connection carry
+/// the bytes the same way, through the kernel.
+#[cfg(windows)]
+type Socket = std::net::TcpStream;
+
+#[cfg(windows)]
+fn socket_pair() -> std::io::Result<(Socket, Socket)> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    let near = Socket::connect(listener.local_addr()?)?;
+    let (far, _) = listener.accept()?;
+    near.set_nodelay(true)?;
+    far.set_nodelay(true)?;
+    Ok((near, far))
 }

@@ -51,11 +51,13 @@ impl<R> Slot<R> {
     }
 
     /// Claim the task for sending to a worker; false if it was cancelled first.
+    #[cfg_attr(windows, allow(dead_code))] // process pools only
     pub fn try_send(&self) -> bool {
         self.state.compare_exchange(PENDING, SENT, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     /// The worker has taken the task and is about to run it.
+    #[cfg_attr(windows, allow(dead_code))] // process pools only
     pub fn mark_running(&self) {
         let _ = self.state.compare_exchange(SENT, RUNNING, Ordering::AcqRel, Ordering::Acquire);
     }
@@ -154,6 +156,7 @@ impl Drop for Awake<'_> {
 }
 
 /// What an executor needs from a queued task's future without knowing its type.
+#[cfg_attr(windows, allow(dead_code))] // process pools only
 pub(crate) trait Control: Send + Sync {
     /// Claim the task for sending to a worker process; false if it was cancelled first.
     fn try_send(&self) -> bool;

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::clock::TaskClock;
 use crate::error::{Error, Result};
-use crate::executor::panic_message;
+use crate::executor::contract::panic_message;
 use crate::record::{Journal, Lane, RawTask};
 
 /// Run `f(arg)` on the current thread, catching a panic, and record it.

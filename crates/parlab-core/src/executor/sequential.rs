@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
+use crate::executor::contract::{Arg, Executor, Output, chunks, label};
+use crate::executor::future::Future;
 use crate::executor::local::{run_item, this_thread_lane};
-use crate::executor::{Arg, Executor, Future, Output, chunks, label};
 use crate::record::{ExecutorKind, Journal, Run};
 
 /// Runs each task immediately on the calling thread.

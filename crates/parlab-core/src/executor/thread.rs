@@ -16,9 +16,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::executor::contract::{Arg, Executor, Output, chunks, collect_chunks, label};
+use crate::executor::future::Future;
 use crate::executor::future::Slot;
 use crate::executor::local::run_item;
-use crate::executor::{Arg, Executor, Future, Output, chunks, collect_chunks, label};
 use crate::gil::{DEFAULT_SWITCH_INTERVAL, Gil, ThreadGil};
 use crate::record::{ExecutorKind, Journal, Lane, Run};
 use crate::sync::lock;

@@ -26,28 +26,41 @@ pub(crate) fn ensure_fits(bytes: u128, what: &str) -> Result<()> {
 
 /// Bytes of memory available to this process, if the system says.
 pub(crate) fn available_bytes() -> Option<u64> {
-    let system = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
-        text.lines()
-            .find_map(|l| l.strip_prefix("MemAvailable:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kib| kib.saturating_mul(1024))
-    });
-    let cgroup = cgroup_room();
-    match (system, cgroup) {
+    match (system_available(), cgroup_room()) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
 }
 
+/// `MemAvailable` of `/proc/meminfo`, in bytes.
+#[cfg(target_os = "linux")]
+fn system_available() -> Option<u64> {
+    use procfs::Current;
+    procfs::Meminfo::current().ok()?.mem_available
+}
+
 /// Room left under this process's cgroup v2 memory limit, if it has one.
+/// procfs names the cgroup; its limit lives in `/sys/fs/cgroup`, which procfs does not read.
+#[cfg(target_os = "linux")]
 fn cgroup_room() -> Option<u64> {
-    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    let path = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let groups = procfs::process::Process::myself().ok()?.cgroups().ok()?;
+    let path = groups.0.into_iter().find(|g| g.hierarchy == 0)?.pathname;
     let dir = format!("/sys/fs/cgroup{}", path.trim_end());
     let max = std::fs::read_to_string(format!("{dir}/memory.max")).ok()?;
     let max: u64 = max.trim().parse().ok()?; // "max" means no limit: None
     let current: u64 = std::fs::read_to_string(format!("{dir}/memory.current")).ok()?.trim().parse().ok()?;
     Some(max.saturating_sub(current))
+}
+
+/// Not asked on macOS and Windows yet: [`ensure_fits`] then allows what the address space can index.
+#[cfg(not(target_os = "linux"))]
+fn system_available() -> Option<u64> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cgroup_room() -> Option<u64> {
+    None
 }
 
 #[cfg(test)]
@@ -59,5 +72,14 @@ mod tests {
         assert!(ensure_fits(1 << 20, "a small thing").is_ok());
         let err = ensure_fits(u128::from(u64::MAX) * 4, "a huge thing").unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("a huge thing")), "{err}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn linux_reports_available_memory_in_bytes_below_the_total() {
+        use procfs::Current;
+        let available = system_available().expect("/proc/meminfo has MemAvailable");
+        let total = procfs::Meminfo::current().unwrap().mem_total;
+        assert!(available > 1 << 20 && available <= total, "{available} of {total}");
     }
 }

@@ -85,7 +85,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::ffi::CString;
 use std::fmt;
 use std::process::Child;
 use std::sync::Mutex;
@@ -99,12 +98,14 @@ use crate::machine::memory::ensure_fits;
 use crate::sync::lock;
 use crate::units::human_bytes;
 
+mod os;
 mod reaper;
 mod segment;
 
 pub use reaper::{NAME_PREFIX, SHM_DIR, list_segments, sweep_stale};
 pub use segment::{ATTACH_CACHE_CAPACITY, ElemType, Element, MatrixHandle, SharedView, clear_attach_cache};
 
+#[cfg(unix)]
 use reaper::Owner;
 use segment::{Mapping, segment_bytes};
 
@@ -144,10 +145,13 @@ impl SharedMemoryManager {
         Self::start(false)
     }
 
+    #[cfg(windows)]
+    fn start(_watchdog: bool) -> Result<Self> {
+        Err(crate::platform::needs_unix("SharedMemoryManager"))
+    }
+
+    #[cfg(unix)]
     fn start(watchdog: bool) -> Result<Self> {
-        if !cfg!(target_os = "linux") {
-            return Err(Error::Unsupported("parlab's shared memory is implemented for Linux only".into()));
-        }
         // Best effort: a sweep that cannot read /dev/shm must not stop this manager.
         let _ = sweep_stale();
         let owner = Owner::this_process()?;
@@ -179,7 +183,7 @@ impl SharedMemoryManager {
         let bytes = segment_bytes(rows, cols, T::TYPE)?;
         let what = format!("a shared {rows}×{cols} {} matrix", T::TYPE.name());
         ensure_fits(bytes as u128, &what)?;
-        let free = shm_free_bytes().unwrap_or(u64::MAX);
+        let free = os::free_bytes().unwrap_or(u64::MAX);
         if bytes as u64 > free {
             return Err(Error::InvalidArgument(format!(
                 "{what} needs {} but {SHM_DIR} has only {} free",
@@ -188,12 +192,18 @@ impl SharedMemoryManager {
             )));
         }
         let name = format!("{}{}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed));
+        if name.len() > os::MAX_NAME_LEN {
+            return Err(Error::Unsupported(format!(
+                "segment name {name} is longer than the {} bytes this OS allows: start a new SharedMemoryManager",
+                os::MAX_NAME_LEN
+            )));
+        }
         let mut shmem = ShmemConf::new().os_id(format!("/{name}")).size(bytes).create().map_err(|e| match e {
             ShmemError::MappingIdExists => Error::Os(format!("shared-memory segment {name} already exists")),
             other => Error::Os(format!("could not create shared-memory segment {name}: {other}")),
         })?;
         // Until registered below, the crate's owner flag unlinks it on any early return.
-        reserve(&name, bytes)?;
+        os::reserve(&name, bytes)?;
         let map = Mapping::created(
             {
                 lock(&self.live).push(name.clone());
@@ -280,44 +290,6 @@ impl<T: Element> fmt::Debug for SharedMatrix<T> {
 
 fn handle_view<T: Element>(handle: &MatrixHandle, map: Mapping) -> SharedView<T> {
     SharedView::from_parts(std::sync::Arc::new(map), handle.rows, handle.cols)
-}
-
-/// Bytes free in `/dev/shm` (tmpfs: often half of RAM, 64 MiB in a default Docker container).
-fn shm_free_bytes() -> Option<u64> {
-    let path = CString::new(SHM_DIR).ok()?;
-    // SAFETY: zeroed statvfs is a valid out-parameter; path is a C string.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
-}
-
-/// Reserve the segment's pages so running out of space fails here, not as SIGBUS later.
-fn reserve(name: &str, bytes: usize) -> Result<()> {
-    let c = CString::new(format!("/{name}")).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-    // SAFETY: plain descriptor calls on a segment we just created.
-    unsafe {
-        let fd = libc::shm_open(c.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC, 0);
-        if fd < 0 {
-            return Err(Error::last_os("shm_open"));
-        }
-        let rc = libc::posix_fallocate(fd, 0, bytes as libc::off_t);
-        libc::close(fd);
-        match rc {
-            0 | libc::EOPNOTSUPP | libc::EINVAL => Ok(()), // no fallocate here: rely on the statvfs check
-            libc::ENOSPC => Err(Error::InvalidArgument(format!(
-                "{SHM_DIR} has no room for {} (segment {name})",
-                human_bytes(bytes as u128)
-            ))),
-            errno => Err(Error::Os(format!(
-                "could not reserve {} for segment {name}: {}",
-                human_bytes(bytes as u128),
-                std::io::Error::from_raw_os_error(errno)
-            ))),
-        }
-    }
 }
 
 /// Copy the elements row by row into a segment nobody else knows of yet.

@@ -10,10 +10,12 @@
 //! was reused). Anything else — other names, other namespaces, unreadable
 //! `/proc` entries — is left alone.
 
-use std::io::ErrorKind;
-use std::process::{Child, Command, Stdio};
+#[cfg(unix)]
+use std::process::Child;
 
 use crate::error::{Error, Result};
+
+use super::os::{self, own_pidns, stat};
 
 /// Where Linux keeps POSIX shared-memory objects (glibc's `shm_open`).
 pub const SHM_DIR: &str = "/dev/shm";
@@ -29,6 +31,7 @@ pub(crate) struct Owner {
     pub start: u64,
 }
 
+#[cfg_attr(windows, allow(dead_code))] // no manager starts on Windows
 impl Owner {
     /// The calling process.
     pub fn this_process() -> Result<Owner> {
@@ -41,8 +44,16 @@ impl Owner {
     }
 
     /// `parlab_<pidns>_<pid>_<start>_<tag>_` — every segment of one manager starts so.
+    #[cfg(not(target_vendor = "apple"))]
     pub fn prefix(&self, tag: u32) -> String {
         format!("{NAME_PREFIX}{}_{}_{}_{tag:08x}_", self.pidns, self.pid, self.start)
+    }
+
+    /// `parlab_<pid>_<tag>_`: macOS allows 31 bytes a name, and has no pid
+    /// namespace or start time to add.
+    #[cfg(target_vendor = "apple")]
+    pub fn prefix(&self, tag: u32) -> String {
+        format!("{NAME_PREFIX}{}_{tag:08x}_", self.pid)
     }
 
     /// Whether this owner is certainly dead (see the module invariant).
@@ -59,6 +70,7 @@ impl Owner {
 }
 
 /// The owner encoded in a segment name, if it is one of ours.
+#[cfg(not(target_vendor = "apple"))]
 pub(crate) fn parse_owner(name: &str) -> Option<Owner> {
     let rest = name.strip_prefix(NAME_PREFIX)?;
     let parts: Vec<&str> = rest.split('_').collect();
@@ -70,26 +82,17 @@ pub(crate) fn parse_owner(name: &str) -> Option<Owner> {
     Some(Owner { pidns: pidns.parse().ok()?, pid: pid.parse().ok()?, start: start.parse().ok()? })
 }
 
-fn own_pidns() -> Option<u64> {
-    let link = std::fs::read_link("/proc/self/ns/pid").ok()?;
-    let text = link.to_str()?; // "pid:[4026531836]"
-    text.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
-}
-
-/// `(state, start time)` of `pid`; `Ok(None)` if there is no such process.
-fn stat(pid: u32) -> std::io::Result<Option<(char, u64)>> {
-    let text = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(t) => t,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+/// The owner encoded in a segment name, if it is one of ours (macOS form).
+#[cfg(target_vendor = "apple")]
+pub(crate) fn parse_owner(name: &str) -> Option<Owner> {
+    let rest = name.strip_prefix(NAME_PREFIX)?;
+    let parts: Vec<&str> = rest.split('_').collect();
+    let [pid, tag, n] = parts.as_slice() else {
+        return None;
     };
-    // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    let after = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let bad = || std::io::Error::new(ErrorKind::InvalidData, "unexpected /proc/<pid>/stat");
-    let state = fields.first().and_then(|s| s.chars().next()).ok_or_else(bad)?;
-    let start = fields.get(19).and_then(|s| s.parse().ok()).ok_or_else(bad)?; // field 22
-    Ok(Some((state, start)))
+    u32::from_str_radix(tag, 16).ok()?;
+    n.parse::<u64>().ok()?;
+    Some(Owner { pidns: 0, pid: pid.parse().ok()?, start: 0 })
 }
 
 /// Names of every parlab segment in `/dev/shm`, sorted (any owner, alive or not).
@@ -100,9 +103,7 @@ fn stat(pid: u32) -> std::io::Result<Option<(char, u64)>> {
 /// # Ok::<(), parlab_core::Error>(())
 /// ```
 pub fn list_segments() -> Result<Vec<String>> {
-    let dir = std::fs::read_dir(SHM_DIR).map_err(|e| Error::Os(format!("cannot list {SHM_DIR}: {e}")))?;
-    let mut names: Vec<String> =
-        dir.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with(NAME_PREFIX)).collect();
+    let mut names = os::list(NAME_PREFIX)?;
     names.sort();
     Ok(names)
 }
@@ -129,42 +130,18 @@ pub fn sweep_stale() -> Result<Vec<String>> {
 
 /// Whether a segment of this name exists now.
 pub(crate) fn segment_exists(name: &str) -> bool {
-    std::path::Path::new(SHM_DIR).join(name).exists()
+    os::exists(name)
 }
 
-/// `shm_unlink` the segment; true if it existed and is gone.
+/// Remove the segment; true if it existed and is gone.
 pub(crate) fn unlink(name: &str) -> bool {
-    let Ok(c) = std::ffi::CString::new(format!("/{name}")) else {
-        return false;
-    };
-    // SAFETY: a valid C string; shm_unlink only removes a name.
-    unsafe { libc::shm_unlink(c.as_ptr()) == 0 }
+    os::unlink(name)
 }
 
-/// The shell script a watchdog runs: wait for end-of-file on stdin, which
-/// comes when the manager closes it or its process dies for any reason,
-/// SIGKILL included; then remove the manager's segments. `$0` is the prefix.
-const WATCHDOG: &str = "read -r _; rm -f -- /dev/shm/\"$0\"*";
-
-/// Start the watchdog for the segments named `prefix*`.
-///
-/// It is a `/bin/sh` process rather than a fork of this one: exec'd, it holds
-/// none of our memory or descriptors, and it is safe to start from a threaded
-/// program or a notebook kernel. In its own process group, so a signal to
-/// ours (Ctrl-C, a kernel's interrupt) does not take it down with us.
+/// Start the watchdog for the segments named `prefix*` (none where the OS cannot have one).
+#[cfg(unix)]
 pub(crate) fn start_watchdog(prefix: &str) -> Option<Child> {
-    use std::os::unix::process::CommandExt;
-    Command::new("/bin/sh")
-        .arg("-c")
-        .arg(WATCHDOG)
-        .arg(prefix)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .env_remove("EVCXR_IS_RUNTIME")
-        .process_group(0)
-        .spawn()
-        .ok()
+    os::start_watchdog(prefix)
 }
 
 #[cfg(test)]

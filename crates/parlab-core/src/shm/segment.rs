@@ -17,7 +17,9 @@ use std::time::{Duration, SystemTime};
 
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
-use shared_memory::{Shmem, ShmemConf, ShmemError};
+use shared_memory::Shmem;
+#[cfg(unix)]
+use shared_memory::{ShmemConf, ShmemError};
 
 use crate::error::{Error, Result};
 use crate::shm::SHM_DIR;
@@ -30,17 +32,26 @@ const VERSION: u32 = 1;
 
 /// The element type of a shared matrix, carried in its handle and header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[allow(missing_docs)]
 pub enum ElemType {
+    /// `u8`
     U8,
+    /// `u16`
     U16,
+    /// `u32`
     U32,
+    /// `u64`
     U64,
+    /// `i8`
     I8,
+    /// `i16`
     I16,
+    /// `i32`
     I32,
+    /// `i64`
     I64,
+    /// `f32`
     F32,
+    /// `f64`
     F64,
 }
 
@@ -254,10 +265,17 @@ impl Mapping {
     }
 
     /// Open and map the segment `handle` names, and check it against the handle.
+    #[cfg(windows)]
+    fn open(_handle: &MatrixHandle) -> Result<Mapping> {
+        Err(crate::platform::needs_unix("attaching a shared matrix"))
+    }
+
+    /// Open and map the segment `handle` names, and check it against the handle.
+    #[cfg(unix)]
     fn open(handle: &MatrixHandle) -> Result<Mapping> {
         let expected = handle.segment_bytes()?;
         let shmem = ShmemConf::new().os_id(format!("/{}", handle.name)).open().map_err(|e| match e {
-            ShmemError::MapOpenFailed(code) if code == libc::ENOENT as u32 => Error::Os(format!(
+            ShmemError::MapOpenFailed(code) if code == NOT_FOUND => Error::Os(format!(
                 "no shared-memory segment named {}: its manager was dropped, or its owner died and it was cleaned up",
                 handle.name
             )),
@@ -330,11 +348,18 @@ impl Drop for Mapping {
             // Inherited through fork: `Shmem`'s drop would also close a
             // descriptor number that the child has closed and maybe reused.
             // Unmap by hand and leave the descriptor alone.
+            #[cfg(unix)]
             // SAFETY: the pointer and length describe this mapping, unused from now on.
-            unsafe { libc::munmap(self.shmem.as_ptr().cast(), self.shmem.len()) };
+            unsafe {
+                super::os::unmap_inherited(self.shmem.as_ptr(), self.shmem.len())
+            };
         }
     }
 }
+
+/// The error code `shm_open` reports for a missing segment.
+#[cfg(unix)]
+const NOT_FOUND: u32 = libc::ENOENT as u32;
 
 /// Size of a segment for a `rows × cols` matrix of `elem`, header included.
 pub(crate) fn segment_bytes(rows: usize, cols: usize, elem: ElemType) -> Result<usize> {

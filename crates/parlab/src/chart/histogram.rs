@@ -11,8 +11,8 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::canvas::{Chart, Panel};
 use super::theme::{self, DrawResult};
-use super::{Chart, Panel};
 
 const BAR: RGBColor = RGBColor(78, 121, 167);
 

@@ -14,8 +14,8 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use super::canvas::{Chart, Panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
-use super::{Chart, Panel};
 
 /// A speedup comparison ready to draw.
 #[derive(Clone, Debug)]
@@ -241,7 +241,7 @@ mod tests {
     use parlab_core::record::ExecutorKind;
 
     fn run(label: &str, wall: f64) -> Run {
-        Run { label: label.into(), kind: ExecutorKind::Threads, workers: 2, wall, tasks: vec![] }
+        Run { label: label.into(), kind: ExecutorKind::Threads, workers: 2, wall, tasks: vec![], hosts: vec![] }
     }
 
     /// The width in pixels of the widest run of `color` on one PNG row (a bar's length).

@@ -10,8 +10,8 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::canvas::{Chart, Panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
-use super::{Chart, Panel};
 
 /// A stacked bar chart ready to draw.
 #[derive(Clone, Debug)]

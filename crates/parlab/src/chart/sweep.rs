@@ -12,8 +12,8 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::canvas::{Chart, Panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
-use super::{Chart, Panel};
 
 const MEASURED: RGBColor = RGBColor(78, 121, 167);
 const FIT: RGBColor = RGBColor(242, 142, 43);

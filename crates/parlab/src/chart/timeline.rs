@@ -14,8 +14,8 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::canvas::{Chart, Panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
-use super::{Chart, Panel};
 
 /// A timeline ready to draw.
 #[derive(Clone, Debug)]

@@ -131,6 +131,7 @@ fn stored(id: u64) -> Option<&'static [u8]> {
     if raw.is_null() {
         return None;
     }
+    // SAFETY: `raw` is non-null, a C string from getenv, read before any setenv.
     let text = unsafe { CStr::from_ptr(raw) }.to_str().ok()?.to_owned();
     let (pid, addr) = text.split_once(':')?;
     if pid.parse::<u32>().ok()? != std::process::id() {
@@ -140,6 +141,7 @@ fn stored(id: u64) -> Option<&'static [u8]> {
     // SAFETY: this process published the address of `lookup`, whose entries are leaked.
     let f: LookupFn = unsafe { std::mem::transmute::<usize, LookupFn>(addr) };
     let mut len = 0;
+    // SAFETY: `f` is `lookup` of this process (checked by pid above); it only reads the store.
     let ptr = unsafe { f(id, &mut len) };
     // SAFETY: the store's entries are leaked, so live for the process.
     (!ptr.is_null()).then(|| unsafe { std::slice::from_raw_parts(ptr, len) })

@@ -15,6 +15,7 @@ use crate::executor::process::loaded::Loaded;
 /// The object holding `addr` and `addr`'s offset from its load address;
 /// "" names the main executable.
 pub(crate) fn locate(addr: usize) -> Option<(String, u64)> {
+    // SAFETY: Dl_info is plain C data, for which all zeroes is a valid value.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: dladdr only reads `addr` as a key and fills `info`.
     if unsafe { libc::dladdr(addr as *const c_void, &mut info) } == 0 || info.dli_fbase.is_null() {
@@ -104,7 +105,12 @@ fn load(object: &str) -> Result<usize, String> {
     if handle.is_null() {
         // SAFETY: dlerror returns null or a valid C string.
         let err = unsafe { libc::dlerror() };
-        let why = if err.is_null() { "unknown".into() } else { unsafe { CStr::from_ptr(err) }.to_string_lossy() };
+        let why = if err.is_null() {
+            "unknown".into()
+        } else {
+            // SAFETY: non-null, so a valid C string from dlerror.
+            unsafe { CStr::from_ptr(err) }.to_string_lossy()
+        };
         return Err(format!(
             "could not load {object} on this rank ({why}); every host must see the same file at the same path"
         ));

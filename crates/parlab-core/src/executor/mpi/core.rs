@@ -246,7 +246,7 @@ impl Core {
             end_ns: shift(item.end_ns),
             cpu_ns: item.cpu_ns,
             gil_wait_ns: item.gil_wait_ns,
-            ok: item.status == crate::executor::process::wire::STATUS_OK,
+            ok: item.status == crate::executor::process::wire::Status::Ok,
         }));
         (f.done)(Ok(done));
     }

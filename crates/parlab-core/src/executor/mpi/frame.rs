@@ -15,6 +15,8 @@
 use std::io::{self, Read, Write};
 use std::ops::Range;
 
+use crate::executor::process::wire::Status;
+
 pub(crate) const JOB: [u8; 4] = *b"pmJ1";
 pub(crate) const DONE: [u8; 4] = *b"pmD1";
 pub(crate) const HELLO: [u8; 4] = *b"pmH1";
@@ -62,7 +64,7 @@ pub(crate) struct Item {
     pub end_ns: u64,
     pub cpu_ns: Option<u64>,
     pub gil_wait_ns: u64,
-    pub status: u8,
+    pub status: Status,
     pub bytes: Range<usize>,
 }
 
@@ -232,13 +234,13 @@ impl DoneWriter {
     }
 
     /// Append one item: `run` appends the payload and says how it went.
-    pub fn item(&mut self, index: u64, run: impl FnOnce(&mut Vec<u8>) -> (u8, [u64; 3], Option<u64>)) {
+    pub fn item(&mut self, index: u64, run: impl FnOnce(&mut Vec<u8>) -> (Status, [u64; 3], Option<u64>)) {
         let head = self.out.0.len();
         self.out.0.resize(head + ITEM_HEAD, 0);
         let (status, [start, end, gil_wait], cpu) = run(&mut self.out.0);
         let len = (self.out.0.len() - head - ITEM_HEAD) as u64;
         let mut f = Out(Vec::with_capacity(ITEM_HEAD));
-        f.u64(index).u64(start).u64(end).u64(cpu.unwrap_or(u64::MAX)).u64(gil_wait).u8(status).u64(len);
+        f.u64(index).u64(start).u64(end).u64(cpu.unwrap_or(u64::MAX)).u64(gil_wait).u8(status as u8).u64(len);
         self.out.0[head..head + ITEM_HEAD].copy_from_slice(&f.0);
         self.n += 1;
     }
@@ -261,7 +263,7 @@ pub(crate) fn read_done(buf: Vec<u8>) -> io::Result<Done> {
     for _ in 0..n {
         let (index, start_ns, end_ns, cpu) = (d.u64()?, d.u64()?, d.u64()?, d.u64()?);
         let gil_wait_ns = d.u64()?;
-        let status = d.u8()?;
+        let status = Status::from_byte(d.u8()?).ok_or_else(|| bad("an item status no rank sends"))?;
         let bytes = d.range()?;
         let cpu_ns = (cpu != u64::MAX).then_some(cpu);
         items.push(Item { index, start_ns, end_ns, cpu_ns, gil_wait_ns, status, bytes });
@@ -344,7 +346,7 @@ mod tests {
         let mut w = DoneWriter::new(2, 7, 100);
         w.item(3, |out| {
             out.extend_from_slice(b"xyz");
-            (0, [1, 2, 0], Some(9))
+            (Status::Ok, [1, 2, 0], Some(9))
         });
         let d = read_done(w.finish(200)).unwrap();
         assert_eq!((d.id, d.took_ns, d.sent_ns), (7, 100, 200));

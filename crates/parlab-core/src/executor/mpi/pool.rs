@@ -13,9 +13,10 @@ use super::core::{Core, Queued};
 use super::frame::{self, BCAST, JobHead};
 use super::launch::{self, MpiPoolBuilder};
 use crate::error::{Error, Result};
+use crate::executor::Future;
+use crate::executor::contract::{Arg, Executor, Output, collect_chunk, label};
 use crate::executor::future::Slot;
 use crate::executor::process::{codec, decode, trampoline, worker::Trampoline};
-use crate::executor::{Arg, Executor, Future, Output, collect_chunk, label};
 use crate::record::{ExecutorKind, Run};
 
 /// How many bytes of encoded arguments `map` keeps waiting for ranks.

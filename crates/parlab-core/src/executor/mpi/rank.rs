@@ -13,7 +13,7 @@ use super::code::Objects;
 use super::frame::{self, DoneWriter, Job, MAX_MESSAGE};
 use super::serve::{Backoff, TAG_BCAST, TAG_DONE, TAG_HELLO, TAG_JOB, TAG_STOP, watch_parent};
 use crate::clock::{TaskClock, now_ns};
-use crate::executor::process::wire::{STATUS_REFUSED, STATUS_TOO_LARGE, too_large_payload};
+use crate::executor::process::wire::{Status, too_large_payload};
 use crate::executor::process::worker::Trampoline;
 use crate::gil::{DEFAULT_SWITCH_INTERVAL, Gil, ThreadGil};
 
@@ -86,7 +86,7 @@ fn run_job(job: &Job, rank: Rank, took: u64, objects: &mut Objects) -> Vec<u8> {
             for (index, _) in &job.items {
                 out.item(*index, |o| {
                     o.extend_from_slice(msg.as_bytes());
-                    (STATUS_REFUSED, [0, 0, 0], None)
+                    (Status::Refused, [0, 0, 0], None)
                 });
             }
             return out.finish(now_ns());
@@ -124,7 +124,7 @@ fn run_job(job: &Job, rank: Rank, took: u64, objects: &mut Objects) -> Vec<u8> {
             let reached = o.len() - start;
             o.truncate(start);
             o.extend_from_slice(&too_large_payload(reached as u64, MAX_MESSAGE as u64, n as u64));
-            (STATUS_TOO_LARGE, times, cpu)
+            (Status::TooLarge, times, cpu)
         });
     }
     out.finish(now_ns())

@@ -6,7 +6,7 @@
 //! library, so a function from a later cell is missing in older workers; the
 //! pool compares a task's addresses with the snapshot it forked from.
 
-use std::ffi::c_void;
+use findshlibs::{IterationControl, Segment, SharedLibrary, TargetSharedLibrary};
 
 /// Address ranges of every loadable segment of every object mapped at one instant.
 #[derive(Debug, Default, Clone)]
@@ -17,22 +17,13 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// What is mapped right now.
     pub fn now() -> Loaded {
-        unsafe extern "C" fn each(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> libc::c_int {
-            // SAFETY: dl_iterate_phdr passes a valid info and our `data` pointer.
-            let (info, ranges) = unsafe { (&*info, &mut *(data as *mut Vec<(usize, usize)>)) };
-            for i in 0..info.dlpi_phnum as usize {
-                // SAFETY: `dlpi_phdr` has `dlpi_phnum` entries.
-                let ph = unsafe { &*info.dlpi_phdr.add(i) };
-                if ph.p_type == libc::PT_LOAD {
-                    let start = (info.dlpi_addr as usize).wrapping_add(ph.p_vaddr as usize);
-                    ranges.push((start, start + ph.p_memsz as usize));
-                }
-            }
-            0
-        }
         let mut ranges: Vec<(usize, usize)> = Vec::new();
-        // SAFETY: the callback only reads the info and pushes into `ranges`.
-        unsafe { libc::dl_iterate_phdr(Some(each), &mut ranges as *mut _ as *mut c_void) };
+        TargetSharedLibrary::each(|lib| {
+            for seg in lib.segments().filter(|s| s.is_load()) {
+                let start = seg.actual_virtual_memory_address(lib).0;
+                ranges.push((start, start.wrapping_add(seg.len())));
+            }
+        });
         ranges.sort_unstable();
         Loaded { ranges }
     }
@@ -44,18 +35,28 @@ impl Loaded {
     }
 }
 
-/// Base address of the object (executable or library) containing `addr`.
+/// Base address of the object (executable or library) containing `addr`:
+/// where its first loadable segment is mapped.
 pub(crate) fn object_base(addr: usize) -> Option<usize> {
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: dladdr only reads `addr` as a key and fills `info`.
-    let found = unsafe { libc::dladdr(addr as *const c_void, &mut info) };
-    (found != 0 && !info.dli_fbase.is_null()).then_some(info.dli_fbase as usize)
+    let mut base = None;
+    TargetSharedLibrary::each(|lib| {
+        let inside = lib.segments().filter(|s| s.is_load()).any(|s| {
+            let start = s.actual_virtual_memory_address(lib).0;
+            (start..start.wrapping_add(s.len())).contains(&addr)
+        });
+        if inside {
+            base = Some(lib.actual_load_addr().0);
+            return IterationControl::Break;
+        }
+        IterationControl::Continue
+    });
+    base
 }
 
 /// Base address of the object this crate's code is linked into: the
 /// executable, for a program that can use the `Spawn` start method.
 pub(crate) fn own_base() -> Option<usize> {
-    object_base(crate::init as fn() as usize)
+    object_base(own_base as fn() -> Option<usize> as usize)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ fn make(n: usize) -> String {
 
 fn small_pool() -> ProcessPool {
     let pool = ProcessPool::new(1).unwrap();
-    pool.pool.core.set_max_frame(LIMIT);
+    pool.pool.scheduler.set_max_frame(LIMIT);
     pool
 }
 
@@ -69,7 +69,7 @@ fn a_result_over_the_limit_fails_its_future_with_the_cause_and_the_worker_lives(
 #[test]
 fn a_hybrid_worker_reports_a_too_large_result_from_any_thread() {
     let pool = HybridPool::new(1, 2).unwrap();
-    pool.pool.core.set_max_frame(LIMIT);
+    pool.pool.scheduler.set_max_frame(LIMIT);
     let futures: Vec<_> = [2 * LIMIT, 10, 2 * LIMIT, 10].into_iter().map(|n| pool.submit(make, n).unwrap()).collect();
     let lens: Vec<_> = futures.iter().map(|f| f.result_timeout(WAIT).map(|s| s.len())).collect();
     assert!(matches!(lens[0], Err(Error::TooLarge { .. })) && matches!(lens[2], Err(Error::TooLarge { .. })));

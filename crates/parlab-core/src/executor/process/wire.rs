@@ -18,7 +18,10 @@
 
 use std::io::{self, Read};
 use std::ops::Range;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
+
+use rustix::io::Errno;
+use rustix::net::SendFlags;
 
 /// What a job's frame says before its items.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,20 +54,36 @@ impl JobMsg {
     }
 }
 
-/// How an item ended, as the trampoline reports it.
-pub(crate) const STATUS_OK: u8 = 0;
-pub(crate) const STATUS_PANICKED: u8 = 1;
-pub(crate) const STATUS_SERDE: u8 = 2;
-/// The worker would not run the item (its code is not mapped there).
-pub(crate) const STATUS_REFUSED: u8 = 3;
-/// The result would have made the answer frame exceed the pool's frame limit;
-/// the payload is [`too_large_payload`] instead.
-pub(crate) const STATUS_TOO_LARGE: u8 = 4;
+/// How an item ended, as the trampoline reports it; one byte on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Status {
+    /// The payload is the encoded result.
+    Ok = 0,
+    /// The task panicked; the payload is the panic message.
+    Panicked = 1,
+    /// The argument or result did not (de)serialise; the payload says why.
+    Serde = 2,
+    /// The worker would not run the item (its code is not mapped there).
+    Refused = 3,
+    /// The result would have made the answer frame exceed the pool's frame
+    /// limit; the payload is [`too_large_payload`] instead.
+    TooLarge = 4,
+}
 
-/// Bytes of a [`STATUS_TOO_LARGE`] payload.
+impl Status {
+    /// The status a byte on the wire stands for; `None` for a byte no worker sends.
+    pub fn from_byte(b: u8) -> Option<Status> {
+        [Status::Ok, Status::Panicked, Status::Serde, Status::Refused, Status::TooLarge]
+            .into_iter()
+            .find(|s| *s as u8 == b)
+    }
+}
+
+/// Bytes of a [`Status::TooLarge`] payload.
 pub(crate) const TOO_LARGE_LEN: usize = 24;
 
-/// The payload of a [`STATUS_TOO_LARGE`] item: the size reached, the limit, the items in the job.
+/// The payload of a [`Status::TooLarge`] item: the size reached, the limit, the items in the job.
 pub(crate) fn too_large_payload(bytes: u64, limit: u64, items: u64) -> [u8; TOO_LARGE_LEN] {
     let mut out = [0; TOO_LARGE_LEN];
     out[..8].copy_from_slice(&bytes.to_le_bytes());
@@ -107,7 +126,7 @@ pub(crate) struct ItemTiming {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ItemOutcome {
     pub timing: ItemTiming,
-    pub status: u8,
+    pub status: Status,
     /// Where the encoded result (or the panic / serde message as UTF-8) is in the frame.
     pub bytes: Range<usize>,
 }
@@ -146,7 +165,7 @@ impl DoneWriter {
 
     /// Append one item: `run` appends its payload to the frame and returns
     /// the status and the timing.
-    pub fn item(&mut self, run: impl FnOnce(&mut Vec<u8>) -> (u8, ItemTiming)) {
+    pub fn item(&mut self, run: impl FnOnce(&mut Vec<u8>) -> (Status, ItemTiming)) {
         let head = self.enc.0.len();
         self.enc.0.resize(head + ITEM_HEAD, 0);
         let (status, t) = run(&mut self.enc.0);
@@ -158,7 +177,7 @@ impl DoneWriter {
         fixed.u64(t.end_ns);
         fixed.u64(t.cpu_ns.unwrap_or(u64::MAX));
         fixed.u64(t.gil_wait_ns);
-        fixed.u8(status);
+        fixed.u8(status as u8);
         fixed.u64(len);
         self.enc.0[head..head + ITEM_HEAD].copy_from_slice(&fixed.0);
     }
@@ -370,27 +389,40 @@ pub(crate) fn read_done(r: &mut impl Read) -> io::Result<Option<DoneMsg>> {
         let gil_wait_ns = d.u64()?;
         let timing =
             ItemTiming { index, thread, start_ns, end_ns, cpu_ns: (cpu != u64::MAX).then_some(cpu), gil_wait_ns };
-        items.push(ItemOutcome { timing, status: d.u8()?, bytes: d.bytes()? });
+        let status = d.u8()?;
+        let status = Status::from_byte(status).ok_or_else(|| malformed(format!("unknown item status {status}")))?;
+        items.push(ItemOutcome { timing, status, bytes: d.bytes()? });
     }
     d.end()?;
     Ok(Some(DoneMsg { id, buf, items }))
 }
 
-/// Send a whole frame. Uses `MSG_NOSIGNAL` so a dead peer is an error value,
-/// not a SIGPIPE that kills the host (a notebook kernel may not ignore it).
-pub(crate) fn send_frame(sock: &impl AsRawFd, mut frame: &[u8]) -> io::Result<()> {
+/// Send a whole frame. A dead peer is an error value, not a SIGPIPE that
+/// kills the host (a notebook kernel may not ignore it): `MSG_NOSIGNAL` on
+/// Linux, the socket's `SO_NOSIGPIPE` (set by [`no_sigpipe`]) on macOS.
+pub(crate) fn send_frame(sock: &impl AsFd, mut frame: &[u8]) -> io::Result<()> {
     while !frame.is_empty() {
-        // SAFETY: the pointer and length describe `frame`, a live slice.
-        let n = unsafe { libc::send(sock.as_raw_fd(), frame.as_ptr().cast(), frame.len(), libc::MSG_NOSIGNAL) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+        match rustix::net::send(sock, frame, NO_SIGPIPE) {
+            Ok(n) => frame = &frame[n..],
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
         }
-        frame = &frame[n as usize..];
     }
+    Ok(())
+}
+
+/// The send flag that turns SIGPIPE into `EPIPE`, where the OS has one.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NO_SIGPIPE: SendFlags = SendFlags::NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const NO_SIGPIPE: SendFlags = SendFlags::empty();
+
+/// Make writes to a closed peer fail with `EPIPE` rather than raise SIGPIPE.
+/// Linux does it per call with [`NO_SIGPIPE`]; Apple's systems per socket.
+pub(crate) fn no_sigpipe(sock: &impl AsFd) -> io::Result<()> {
+    #[cfg(target_vendor = "apple")]
+    rustix::net::sockopt::set_socket_nosigpipe(sock, true)?;
+    let _ = sock;
     Ok(())
 }
 
@@ -408,22 +440,15 @@ pub(crate) fn done_frame_floor(items: usize) -> usize {
 
 /// Send as much of `frame` as the socket takes now; returns how much that was.
 /// Never blocks, so the pool may call it holding its lock.
-pub(crate) fn send_nowait(sock: &impl AsRawFd, frame: &[u8]) -> io::Result<usize> {
+pub(crate) fn send_nowait(sock: &impl AsFd, frame: &[u8]) -> io::Result<usize> {
     let mut sent = 0;
     while sent < frame.len() {
-        let rest = &frame[sent..];
-        // SAFETY: the pointer and length describe `rest`, a live slice.
-        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
-        let n = unsafe { libc::send(sock.as_raw_fd(), rest.as_ptr().cast(), rest.len(), flags) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            match e.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock => break,
-                _ => return Err(e),
-            }
+        match rustix::net::send(sock, &frame[sent..], NO_SIGPIPE | SendFlags::DONTWAIT) {
+            Ok(n) => sent += n,
+            Err(Errno::INTR) => continue,
+            Err(Errno::WOULDBLOCK) => break,
+            Err(e) => return Err(e.into()),
         }
-        sent += n as usize;
     }
     Ok(sent)
 }
@@ -446,14 +471,14 @@ mod tests {
         let mut w = DoneWriter::new(7, 2);
         w.item(|out| {
             out.extend_from_slice(b"boom");
-            (STATUS_PANICKED, timing)
+            (Status::Panicked, timing)
         });
-        w.item(|_| (STATUS_OK, ItemTiming { cpu_ns: Some(9), ..timing }));
+        w.item(|_| (Status::Ok, ItemTiming { cpu_ns: Some(9), ..timing }));
         let frame = w.finish().unwrap();
         let back = read_done(&mut &frame[..]).unwrap().unwrap();
         assert_eq!(back.id, 7);
         assert_eq!(back.payload(&back.items[0]), b"boom");
-        assert_eq!((back.items[0].status, back.items[0].timing), (STATUS_PANICKED, timing));
+        assert_eq!((back.items[0].status, back.items[0].timing), (Status::Panicked, timing));
         assert_eq!(back.payload(&back.items[1]), b"");
         assert_eq!(back.items[1].timing.cpu_ns, Some(9));
         assert!(read_done(&mut &[][..]).unwrap().is_none());
@@ -476,7 +501,7 @@ mod tests {
         for _ in 0..2 {
             w.item(|out| {
                 out.extend_from_slice(&too_large_payload(5, 4, 2));
-                (STATUS_TOO_LARGE, timing)
+                (Status::TooLarge, timing)
             });
         }
         let frame = w.finish().unwrap();

@@ -232,6 +232,7 @@ fn feed_worker(bytes: &[u8]) -> Fed {
     // SAFETY: polling and, if it hangs, killing our own child.
     while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == 0 {
         if Instant::now() > deadline {
+            // SAFETY: signalling our own unreaped child.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("the worker hung on {} bytes", bytes.len());
         }
@@ -273,7 +274,7 @@ proptest! {
         prop_assert_eq!(done.id, h.id);
         prop_assert_eq!(done.items.len(), args.len());
         for item in &done.items {
-            prop_assert_eq!(item.status, STATUS_REFUSED);
+            prop_assert_eq!(item.status, Status::Refused);
             prop_assert!(String::from_utf8_lossy(done.payload(item)).contains("is not in its code"));
         }
     }
@@ -284,7 +285,7 @@ fn a_worker_answers_an_undecodable_argument_with_an_error() {
     fn double(x: u64) -> u64 {
         2 * x
     }
-    let tramp = super::trampoline::<u64, u64> as worker::Trampoline as usize as u64;
+    let tramp = super::frontend::trampoline::<u64, u64> as worker::Trampoline as usize as u64;
     let func = double as fn(u64) -> u64 as usize as u64;
     let h = JobHeader { id: 9, tramp, func, gil: true, interval_ns: 1_000_000 };
     // 0xff.. is a varint that never ends; [21] is a good argument.
@@ -292,9 +293,9 @@ fn a_worker_answers_an_undecodable_argument_with_an_error() {
     let fed = feed_worker(&job_frame(h, &args));
     assert_eq!(fed.exit, 0);
     let done = &fed.replies[0];
-    assert_eq!(done.items[0].status, STATUS_SERDE);
+    assert_eq!(done.items[0].status, Status::Serde);
     let msg = String::from_utf8_lossy(done.payload(&done.items[0])).into_owned();
     assert!(msg.contains("could not decode the argument as `u64`"), "{msg}");
-    assert_eq!(done.items[1].status, STATUS_OK);
+    assert_eq!(done.items[1].status, Status::Ok);
     assert_eq!(postcard::from_bytes::<u64>(done.payload(&done.items[1])).unwrap(), 42);
 }

@@ -28,7 +28,10 @@ use crate::sync::lock;
 /// How the pool calls a task inside a worker: decode the argument, call the
 /// function, append the encoded result (or a message) to `out`, return the
 /// status. Monomorphised by the submitting code.
-pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8], out: &mut Vec<u8>) -> u8;
+///
+/// # Safety
+/// `func` must be the address of the `fn(A) -> R` the trampoline was built for.
+pub(crate) type Trampoline = unsafe fn(func: usize, arg: &[u8], out: &mut Vec<u8>) -> wire::Status;
 
 /// Environment variable that tells a re-executed program it is a worker.
 pub(crate) const WORKER_ENV: &str = "PARLAB_WORKER";
@@ -51,10 +54,11 @@ pub(crate) struct WorkerSpec {
 
 /// Fork a worker. Returns its pid and the parent's end of its socket.
 pub(crate) fn fork(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
-    let (parent, child) = UnixStream::pair()?;
+    let (parent, child) = socket_pair()?;
     runtime::shared(); // the child must inherit the process-wide block, not make its own
     let _ = std::io::stdout().flush(); // or buffered text would print twice
     let _ = std::io::stderr().flush();
+    // rustix has no fork outside its experimental runtime module, so this one call stays on libc.
     // SAFETY: the child only runs `child_main`, which never returns.
     match unsafe { libc::fork() } {
         -1 => Err(Error::last_os("fork")),
@@ -68,10 +72,18 @@ pub(crate) fn fork(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
     }
 }
 
+/// The two ends of a worker's socket, neither raising SIGPIPE.
+fn socket_pair() -> Result<(UnixStream, UnixStream)> {
+    let (parent, child) = UnixStream::pair()?;
+    wire::no_sigpipe(&parent)?;
+    wire::no_sigpipe(&child)?;
+    Ok((parent, child))
+}
+
 /// Re-execute this program as a worker (the `Spawn` start method).
 pub(crate) fn spawn(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
     let exe = std::env::current_exe()?;
-    let (parent, child) = UnixStream::pair()?;
+    let (parent, child) = socket_pair()?;
     let fd = child.as_raw_fd();
     let mut cmd = Command::new(exe);
     cmd.env(WORKER_ENV, format!("{fd},{},{},{}", spec.threads, spec.interval.as_nanos(), spec.max_frame))
@@ -140,21 +152,44 @@ fn isolate(keep: RawFd) {
                 libc::close(null);
             }
         }
-        let high = libc::c_uint::MAX;
-        let lo_ok = keep <= 3 || libc::syscall(libc::SYS_close_range, 3u32, (keep - 1) as u32, 0u32) == 0;
-        let hi_ok = libc::syscall(libc::SYS_close_range, (keep + 1) as u32, high, 0u32) == 0;
-        if !(lo_ok && hi_ok) {
-            // Kernels before 5.9 lack close_range: close what /proc lists.
-            if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-                let fds: Vec<RawFd> = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
-                for fd in fds {
-                    if fd > 2 && fd != keep {
-                        libc::close(fd);
-                    }
+    }
+    if !close_all_but(keep) {
+        // No close_range (kernels before 5.9, macOS): close what the OS lists.
+        if let Ok(dir) = std::fs::read_dir(OPEN_FDS) {
+            let fds: Vec<RawFd> = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+            for fd in fds {
+                if fd > 2 && fd != keep {
+                    // SAFETY: closing a descriptor this fresh child inherited and nobody here uses.
+                    unsafe { libc::close(fd) };
                 }
             }
         }
     }
+}
+
+/// Where the OS lists this process's open descriptors.
+#[cfg(target_os = "linux")]
+const OPEN_FDS: &str = "/proc/self/fd";
+#[cfg(not(target_os = "linux"))]
+const OPEN_FDS: &str = "/dev/fd";
+
+/// Close every descriptor above 2 but `keep` with `close_range`; false if the kernel lacks it.
+/// (rustix offers no `close_range`, hence the raw syscall.)
+#[cfg(target_os = "linux")]
+fn close_all_but(keep: RawFd) -> bool {
+    let high = libc::c_uint::MAX;
+    // SAFETY: close_range takes plain integers and only closes descriptors.
+    unsafe {
+        let lo_ok = keep <= 3 || libc::syscall(libc::SYS_close_range, 3u32, (keep - 1) as u32, 0u32) == 0;
+        let hi_ok = libc::syscall(libc::SYS_close_range, (keep + 1) as u32, high, 0u32) == 0;
+        lo_ok && hi_ok
+    }
+}
+
+/// macOS has no `close_range`: the caller closes what `/dev/fd` lists.
+#[cfg(not(target_os = "linux"))]
+fn close_all_but(_keep: RawFd) -> bool {
+    false
 }
 
 /// Run jobs from the socket on `spec.threads` threads until the socket closes.
@@ -260,7 +295,7 @@ fn refuse(job: &JobMsg, thread: u32, msg: &str) -> std::io::Result<Vec<u8>> {
         done.item(|out| {
             out.extend_from_slice(msg.as_bytes());
             let timing = ItemTiming { index: *index, thread, start_ns: 0, end_ns: 0, cpu_ns: None, gil_wait_ns: 0 };
-            (wire::STATUS_REFUSED, timing)
+            (wire::Status::Refused, timing)
         });
     }
     done.finish()
@@ -308,7 +343,7 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
             let reached = if n == 1 { out.len() - start } else { frame_len + rest };
             out.truncate(start);
             out.extend_from_slice(&wire::too_large_payload(reached as u64, max_frame as u64, n as u64));
-            (wire::STATUS_TOO_LARGE, timing)
+            (wire::Status::TooLarge, timing)
         });
     }
     done.finish()

@@ -21,7 +21,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -29,27 +29,20 @@ use crate::clock::now_ns;
 use crate::error::{Error, Result};
 use crate::executor::future::Control;
 use crate::executor::process::loaded::Loaded;
+use crate::executor::process::start_method::{StartMethod, StartMethodCell};
 use crate::executor::process::wire::{self, DoneMsg, JobHeader, MAX_FRAME};
 use crate::executor::process::worker::{self, WorkerSpec};
 use crate::gil::DEFAULT_SWITCH_INTERVAL;
 use crate::record::{ExecutorKind, Journal, Lane, RawTask};
 use crate::sync::lock;
 
+mod worker_io;
+
+use worker_io::{close, kill, reap};
+
 /// How many times a job whose worker died before starting it is sent again
 /// (a worker that dies at once every time must not bounce a job forever).
 const MAX_RESENDS: u32 = 3;
-
-/// How worker processes are started (Python's multiprocessing start methods).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum StartMethod {
-    /// Copy this process with `fork()`: instant, memory shared copy-on-write,
-    /// works in notebooks. The default on Linux, as in Python before 3.14.
-    #[default]
-    Fork,
-    /// Start this program again; it must call [`crate::init`] first thing in
-    /// `main`. Functions must live in the executable itself.
-    Spawn,
-}
 
 /// A unit of work as the parent holds it.
 pub(crate) struct Job {
@@ -124,14 +117,14 @@ struct State {
 }
 
 /// Shared by the pool's handle and its reader threads.
-pub(crate) struct Core {
+pub(crate) struct Scheduler {
     pub workers: usize,
     pub threads: usize,
     pub kind: ExecutorKind,
     pub journal: Journal,
     pub gil_on: AtomicBool,
     interval_ns: AtomicU64,
-    start_method: AtomicU8,
+    start_method: StartMethodCell,
     state: Mutex<State>,
     /// Signalled whenever a worker process has been reaped.
     reaped: Condvar,
@@ -141,16 +134,16 @@ pub(crate) struct Core {
     max_frame: AtomicUsize,
 }
 
-impl Core {
-    pub fn new(workers: usize, threads: usize, kind: ExecutorKind) -> Arc<Core> {
-        Arc::new(Core {
+impl Scheduler {
+    pub fn new(workers: usize, threads: usize, kind: ExecutorKind) -> Arc<Scheduler> {
+        Arc::new(Scheduler {
             workers,
             threads,
             kind,
             journal: Journal::default(),
             gil_on: AtomicBool::new(false),
             interval_ns: AtomicU64::new(DEFAULT_SWITCH_INTERVAL.as_nanos() as u64),
-            start_method: AtomicU8::new(0),
+            start_method: StartMethodCell::default(),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 procs: Vec::new(),
@@ -166,11 +159,11 @@ impl Core {
     }
 
     pub fn start_method(&self) -> StartMethod {
-        if self.start_method.load(Ordering::Acquire) == 1 { StartMethod::Spawn } else { StartMethod::Fork }
+        self.start_method.get()
     }
 
     pub fn set_start_method(&self, m: StartMethod) {
-        self.start_method.store(matches!(m, StartMethod::Spawn) as u8, Ordering::Release);
+        self.start_method.set(m);
     }
 
     pub fn set_interval(&self, d: Duration) {
@@ -320,11 +313,8 @@ impl Core {
         if let Err(e) = started {
             // No reader to reap it: end it here.
             let p = st.procs.pop().expect("just pushed");
-            // SAFETY: killing and reaping our own child.
-            unsafe {
-                libc::kill(p.pid, libc::SIGKILL);
-                libc::waitpid(p.pid, std::ptr::null_mut(), 0);
-            }
+            kill(p.pid);
+            reap(p.pid);
             return Err(e);
         }
         Ok(())
@@ -358,185 +348,6 @@ impl Core {
         }
     }
 
-    /// Send a frame without waiting: what the socket cannot take now goes to
-    /// the worker's writer thread, and so does every frame after it until
-    /// that thread is through. A failed send means the worker is dying: its
-    /// reader sends the job again (the worker never said it started it).
-    fn write(self: &Arc<Self>, p: &mut Proc, frame: Arc<Vec<u8>>) {
-        let mut from = 0;
-        if !p.backlog {
-            match wire::send_nowait(&p.sock, &frame) {
-                Ok(n) if n == frame.len() => return,
-                Ok(n) => from = n,
-                Err(_) => return,
-            }
-        }
-        if p.writer.is_none() {
-            p.writer = self.start_writer(p);
-        }
-        match &p.writer {
-            Some(tx) => {
-                p.backlog = true;
-                let _ = tx.send((frame, from));
-            }
-            // No thread to hand it to: the old way, waiting under the lock.
-            None => {
-                let _ = wire::send_frame(&p.sock, &frame[from..]);
-            }
-        }
-    }
-
-    fn start_writer(self: &Arc<Self>, p: &Proc) -> Option<crossbeam_channel::Sender<(Arc<Vec<u8>>, usize)>> {
-        let sock = p.sock.try_clone().ok()?;
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let (core, serial) = (Arc::clone(self), p.serial);
-        std::thread::Builder::new()
-            .name(format!("parlab-pool-writer-{}", p.index))
-            .spawn(move || core.write_worker(serial, sock, rx))
-            .ok()?;
-        Some(tx)
-    }
-
-    /// The writer thread: frames out, as fast as the worker reads them, until
-    /// its `Proc` is gone. Pushes happen under the state lock, so an empty
-    /// channel seen under it means the backlog is through.
-    fn write_worker(
-        self: Arc<Self>,
-        serial: u64,
-        sock: UnixStream,
-        rx: crossbeam_channel::Receiver<(Arc<Vec<u8>>, usize)>,
-    ) {
-        while let Ok((frame, from)) = rx.recv() {
-            let _ = wire::send_frame(&sock, &frame[from..]);
-            drop(frame);
-            if rx.is_empty() {
-                let mut st = lock(&self.state);
-                if rx.is_empty() {
-                    if let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) {
-                        p.backlog = false;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The reader thread: results in, until the worker's socket ends; then reap it.
-    fn read_worker(self: Arc<Self>, serial: u64, pid: libc::pid_t, sock: UnixStream) {
-        let mut reader = std::io::BufReader::with_capacity(1 << 16, sock);
-        let mut malformed = None;
-        while let Some(done) = wire::read_done(&mut reader).unwrap_or_else(|e| {
-            malformed = (e.kind() == std::io::ErrorKind::InvalidData).then_some(e);
-            None
-        }) {
-            let mut st = lock(&self.state);
-            let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) else { break };
-            if done.id & wire::STARTED != 0 {
-                if let Some(f) = p.inflight.get_mut(&(done.id & !wire::STARTED)) {
-                    f.started = true;
-                    f.job.control.mark_running();
-                    if f.job.frame.len() > 1 << 16 {
-                        // Never sent again now: do not keep a big argument's copy.
-                        f.job.frame = Arc::new(Vec::new());
-                    }
-                }
-                continue;
-            }
-            let job = p.inflight.remove(&done.id);
-            p.held -= 1;
-            let lane_worker = p.index;
-            if p.retiring && p.inflight.is_empty() {
-                close(p);
-            }
-            self.pump(&mut st);
-            drop(st);
-            if let Some(InFlight { job: Queued { labels, done: finish, .. }, .. }) = job {
-                self.journal.extend(done.items.iter().zip(labels).map(|(item, (index, label))| RawTask {
-                    index,
-                    arg: label,
-                    lane: Lane { worker: lane_worker, thread: item.timing.thread as usize, pid: pid as u32, host: 0 },
-                    start_ns: item.timing.start_ns,
-                    end_ns: item.timing.end_ns,
-                    cpu_ns: item.timing.cpu_ns,
-                    gil_wait_ns: item.timing.gil_wait_ns,
-                    ok: item.status == wire::STATUS_OK,
-                }));
-                finish(Ok(done));
-            }
-        }
-        if malformed.is_some() {
-            // The worker lives on but its stream is garbage: end it, or reaping it would wait forever.
-            // SAFETY: signalling our own unreaped child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        let how = match (reap(pid), malformed) {
-            (_, Some(e)) => format!("sent a reply the pool could not read ({e}), so the pool ended it"),
-            (how, None) => how,
-        };
-        self.on_exit(serial, pid, &how);
-    }
-
-    /// A worker is gone: fail what it held, replace it if the pool still needs it.
-    fn on_exit(self: &Arc<Self>, serial: u64, pid: libc::pid_t, how: &str) {
-        let mut st = lock(&self.state);
-        let Some(k) = st.procs.iter().position(|p| p.serial == serial) else { return };
-        let mut p = st.procs.remove(k);
-        // What it never started did not run: send it again, in its old order.
-        let mut unstarted: Vec<Queued> = Vec::new();
-        let mut lost = Vec::new();
-        for (_, f) in p.inflight.drain() {
-            if !f.started && f.job.resends < MAX_RESENDS {
-                unstarted.push(Queued { claimed: true, resends: f.job.resends + 1, ..f.job });
-            } else {
-                lost.push(f);
-            }
-        }
-        unstarted.sort_by_key(|job| job.id);
-        for job in unstarted.into_iter().rev() {
-            st.queue.push_front(job);
-        }
-        let needed = !p.retiring && !p.closed && (!st.shut || !st.queue.is_empty());
-        if needed {
-            // A replacement forked now sees at least the code the old one did.
-            if let Err(e) = self.start_worker(&mut st, p.index) {
-                eprintln!("parlab: could not replace worker {pid}: {e}");
-            }
-        }
-        if st.procs.iter().all(|p| p.retiring) && !st.queue.is_empty() {
-            // Nobody left to run the queue: fail it rather than hang.
-            let msg = format!("no worker process left (the last one {how})");
-            for job in st.queue.drain(..) {
-                if job.claim() {
-                    (job.done)(Err(Error::BrokenPool(msg.clone())));
-                }
-            }
-        }
-        self.pump(&mut st);
-        self.reaped.notify_all();
-        drop(st);
-        let now = now_ns();
-        for InFlight { job, sent_ns, started } in lost {
-            let msg = if started {
-                format!("worker process {pid} {how} while running this task; the pool replaced it")
-            } else {
-                let sent = job.resends + 1;
-                format!(
-                    "worker process {pid} {how} before starting this task (sent {sent} times); the pool replaced it"
-                )
-            };
-            self.journal.extend(job.labels.iter().map(|(index, label)| RawTask {
-                index: *index,
-                arg: label.clone(),
-                lane: Lane { worker: p.index, thread: 0, pid: pid as u32, host: 0 },
-                start_ns: sent_ns,
-                end_ns: now,
-                cpu_ns: None,
-                gil_wait_ns: 0,
-                ok: false,
-            }));
-            (job.done)(Err(Error::BrokenPool(msg)));
-        }
-    }
-
     /// Stop accepting work; see `Executor::shutdown`.
     pub fn shutdown(self: &Arc<Self>, wait: bool, cancel_futures: bool) {
         let mut st = lock(&self.state);
@@ -563,41 +374,5 @@ impl Core {
     pub fn pids(&self) -> Vec<u32> {
         let st: MutexGuard<'_, State> = lock(&self.state);
         st.procs.iter().filter(|p| !p.retiring).map(|p| p.pid as u32).collect()
-    }
-}
-
-/// Tell a worker there is no more work: it exits when it reads the end.
-fn close(p: &mut Proc) {
-    if !p.closed {
-        p.closed = true;
-        let _ = p.sock.shutdown(std::net::Shutdown::Write);
-    }
-}
-
-/// Wait for a worker process to end and say how it ended.
-fn reap(pid: libc::pid_t) -> String {
-    let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child.
-        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if rc == pid {
-            break;
-        }
-        if rc == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        return "ended".to_string(); // already reaped elsewhere (SIGCHLD ignored)
-    }
-    if libc::WIFSIGNALED(status) {
-        let sig = libc::WTERMSIG(status);
-        let name = match sig {
-            libc::SIGKILL => " (SIGKILL)",
-            libc::SIGABRT => " (SIGABRT: abort, e.g. a panic with panic=abort)",
-            libc::SIGSEGV => " (SIGSEGV)",
-            _ => "",
-        };
-        format!("was killed by signal {sig}{name}")
-    } else {
-        format!("exited with status {}", libc::WEXITSTATUS(status))
     }
 }
