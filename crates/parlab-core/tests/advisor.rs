@@ -56,11 +56,21 @@ fn a_computing_task_is_cpu_bound_and_gets_processes() {
 #[test]
 fn factorising_is_cpu_bound_with_small_payloads() {
     // Explicit sizes, not scaled: ~2.5 M divisions per task.
-    let advice = scaled(1.0, || advise(long_factorize_from, (1..=3).map(|o| (o, 5_000_000)))).unwrap();
-    assert_eq!(advice.class(), WorkloadClass::CpuBound, "{advice}");
-    // (u64, u64) in, (u64, u64, u64) out: a few bytes each way with postcard varints.
-    assert!(advice.measured.arg_bytes <= 16.0 && advice.measured.result_bytes <= 24.0, "{advice}");
-    assert!(advice.measured.transfer_ratio() < 0.1, "{advice}");
+    // The shipping probe is timed: a machine busy with other work can stretch
+    // one sample's few bytes to most of a millisecond, so a cheap transfer
+    // must show in one of three samples (a broken probe never shows it).
+    let mut last = None;
+    for _ in 0..3 {
+        let advice = scaled(1.0, || advise(long_factorize_from, (1..=3).map(|o| (o, 5_000_000)))).unwrap();
+        assert_eq!(advice.class(), WorkloadClass::CpuBound, "{advice}");
+        // (u64, u64) in, (u64, u64, u64) out: a few bytes each way with postcard varints.
+        assert!(advice.measured.arg_bytes <= 16.0 && advice.measured.result_bytes <= 24.0, "{advice}");
+        if advice.measured.transfer_ratio() < 0.1 {
+            return;
+        }
+        last = Some(advice);
+    }
+    panic!("shipping a few bytes cost ≥ 10% of the task three times: {}", last.unwrap());
 }
 
 #[test]
