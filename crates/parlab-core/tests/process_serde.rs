@@ -77,17 +77,6 @@ fn take_even(e: Even) -> u32 {
     e.0
 }
 
-/// Known defect, left open: a pool forking its worker while another thread of
-/// this process is inside the pool's code can leave that worker stuck (seen
-/// here as "no result within 30s" in 1 of 4 to 2 of 3 runs with the tests on
-/// parallel threads, never with `--test-threads=1`). These tests are about
-/// error messages, so they take turns; the defect is noted in issue #8.
-static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn turn() -> std::sync::MutexGuard<'static, ()> {
-    TURN.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn text(r: Result<impl std::fmt::Debug>) -> String {
     match r {
         Ok(v) => panic!("expected an error, got {v:?}"),
@@ -103,7 +92,6 @@ fn assert_names(msg: &str, parts: &[&str]) {
 
 #[test]
 fn an_argument_that_cannot_be_encoded_says_why_and_names_its_type() {
-    let _turn = turn();
     let pool = ProcessPool::new(1).unwrap();
     let arg = Holder { id: 1, inner: vec![Unsendable] };
     let msg = text(pool.submit(count, arg).map(|_| ()));
@@ -116,7 +104,6 @@ fn an_argument_that_cannot_be_encoded_says_why_and_names_its_type() {
 
 #[test]
 fn a_result_that_cannot_be_encoded_in_the_worker_says_why_and_names_its_type() {
-    let _turn = turn();
     let pool = ProcessPool::new(1).unwrap();
     let msg = text(pool.submit(make_bad, 7).unwrap().result_timeout(WAIT));
     assert_names(&msg, &["result 7 refused to be encoded", "result", "process_serde::BadResult"]);
@@ -126,7 +113,6 @@ fn a_result_that_cannot_be_encoded_in_the_worker_says_why_and_names_its_type() {
 
 #[test]
 fn a_value_whose_deserialize_refuses_says_why_and_names_its_type() {
-    let _turn = turn();
     let pool = ProcessPool::new(1).unwrap();
     // Decoded in the pool: the message comes from deep inside a field.
     let msg = text(pool.submit(odd_as_even, 3).unwrap().result_timeout(WAIT));

@@ -56,17 +56,33 @@ pub(crate) struct WorkerSpec {
 pub(crate) fn fork(spec: WorkerSpec) -> Result<(libc::pid_t, UnixStream)> {
     let (parent, child) = socket_pair()?;
     runtime::shared(); // the child must inherit the process-wide block, not make its own
-    let _ = std::io::stdout().flush(); // or buffered text would print twice
-    let _ = std::io::stderr().flush();
+    // The child's map of callable code is taken here, before the fork: listing
+    // loaded objects takes the dynamic loader's lock, which another thread of
+    // this process may hold at the instant of the fork, and in the child no
+    // thread would ever release it (seen: workers stuck in dl_iterate_phdr
+    // while tests forked pools on parallel threads). What is mapped now is
+    // what the child inherits, give or take a library opened in between,
+    // whose code the child then refuses rather than calls.
+    let code = Loaded::now();
+    // Held across the fork, so that no other thread is halfway through a
+    // print at that instant (its lock would stay taken in the child, and the
+    // child's first print would wait forever); flushed, or buffered text would
+    // print twice.
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let _ = out.flush();
+    let _ = err.flush();
     // rustix has no fork outside its experimental runtime module, so this one call stays on libc.
     // SAFETY: the child only runs `child_main`, which never returns.
-    match unsafe { libc::fork() } {
+    let pid = unsafe { libc::fork() };
+    drop((out, err)); // in the child too: this thread is the one that took them
+    match pid {
         -1 => Err(Error::last_os("fork")),
         0 => {
             let fd = child.as_raw_fd();
             std::mem::forget(parent); // closed below with every other inherited descriptor
             std::mem::forget(child);
-            child_main(fd, spec, None)
+            child_main(fd, spec, None, code)
         }
         pid => Ok((pid, parent)),
     }
@@ -126,18 +142,26 @@ pub(crate) fn serve_if_spawned() {
     let base = super::loaded::own_base();
     let max_frame = parts.next().flatten().map_or(MAX_FRAME, |m| (m as usize).min(MAX_FRAME));
     let spec = WorkerSpec { threads: threads as usize, interval: Duration::from_nanos(interval), max_frame };
-    child_main(fd as RawFd, spec, Some(base.unwrap_or(0)))
+    // A freshly executed program runs no other thread yet, so the lookup is safe here.
+    child_main(fd as RawFd, spec, Some(base.unwrap_or(0)), Loaded::now())
 }
 
 /// Everything a worker does. `base` is the executable's base address when
-/// addresses arrive as offsets (spawn), `None` when they are absolute (fork).
-fn child_main(fd: RawFd, spec: WorkerSpec, base: Option<usize>) -> ! {
+/// addresses arrive as offsets (spawn), `None` when they are absolute (fork);
+/// `code` is what the worker may call.
+///
+/// Between a fork and here the child takes no lock another thread of the
+/// parent could have held at the fork (no loader lookup, no print): only
+/// system calls, memory allocation (glibc's allocator is re-armed in a fork
+/// child) and the environment write that claims the runtime block. The
+/// locks it may need later (the loader's, stdout's) were taken care of in [`fork`].
+fn child_main(fd: RawFd, spec: WorkerSpec, base: Option<usize>, code: Loaded) -> ! {
     isolate(fd);
     runtime::adopt_after_fork();
     runtime::mark_worker();
     // SAFETY: `fd` is our end of the socket, owned by nobody else now.
     let sock = unsafe { UnixStream::from_raw_fd(fd) };
-    serve(sock, spec, base.unwrap_or(0))
+    serve(sock, spec, base.unwrap_or(0), code)
 }
 
 /// Drop every inherited descriptor but stdout, stderr and the socket, and
@@ -197,7 +221,7 @@ fn close_all_but(_keep: RawFd) -> bool {
 /// The threads take turns reading the socket (leader/follower), so a job goes
 /// straight from the socket to the thread that runs it, with no hand-off.
 /// A watchdog ends the worker if the parent dies while a task is running.
-fn serve(sock: UnixStream, spec: WorkerSpec, base: usize) -> ! {
+fn serve(sock: UnixStream, spec: WorkerSpec, base: usize, code: Loaded) -> ! {
     let parent = std::os::unix::process::parent_id();
     let watchdog = std::thread::Builder::new().name("parlab-watchdog".into()).spawn(move || {
         loop {
@@ -213,7 +237,7 @@ fn serve(sock: UnixStream, spec: WorkerSpec, base: usize) -> ! {
         reader: Mutex::new(BufReader::with_capacity(1 << 16, sock)),
         writer: Mutex::new(writer),
         base,
-        code: Loaded::now(),
+        code,
         max_frame: spec.max_frame,
     });
     for thread in 1..spec.threads {
