@@ -2,7 +2,7 @@
 //! against a copy per task, and what one message costs.
 //!
 //! cargo run --release -p parlab-core --features mpi --example mpi_tour
-//! (on several hosts: PARLAB_MPI_HOSTFILE=FILE, e.g. inside tests/mpi/cluster)
+//! (on several hosts: PARLAB_MPI_HOSTFILE=FILE, e.g. inside `scripts/netns-cluster run N PROGRAM`)
 //!
 //! Every rank runs this program too, so `main` calls `init()` first.
 

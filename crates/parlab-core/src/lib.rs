@@ -67,6 +67,8 @@ pub use rayon;
 pub mod prelude {
     pub use crate::advisor::{Advice, Advisor, Recommendation, Verdict, WorkloadClass, advise};
     pub use crate::error::{Error, Result};
+    #[cfg(all(feature = "mpi", target_os = "linux"))]
+    pub use crate::executor::NamespaceCluster;
     #[cfg(feature = "mpi")]
     pub use crate::executor::{Broadcast, MpiPool};
     pub use crate::executor::{

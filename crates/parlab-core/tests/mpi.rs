@@ -3,7 +3,7 @@
 //!
 //! Its own `main` (harness = false) calls `init()` first, because every rank
 //! runs this very executable. Without `mpirun` it prints why it skipped.
-//! With `PARLAB_MPI_HOSTFILE` set (tests/mpi/cluster does, inside network
+//! With `PARLAB_MPI_HOSTFILE` set (scripts/netns-cluster run does, inside network
 //! namespaces) every pool uses that hostfile, and the tests also check that
 //! tasks ran on every host.
 
@@ -245,6 +245,36 @@ fn child_pool() -> ! {
     std::process::exit(1);
 }
 
+/// A cluster made from here (the notebook's way): the pool's ranks spread over
+/// its hosts, and dropping the cluster leaves no namespace. Runs as root, from
+/// the machine's own namespace (not inside `scripts/netns-cluster run`).
+fn namespace_cluster_from_here() -> Result<(), String> {
+    check(
+        matches!(NamespaceCluster::up(1), Err(Error::InvalidArgument(_))),
+        "a one-host namespace cluster must be refused",
+    )?;
+    // SAFETY: getuid has no preconditions.
+    if hostfile().is_some() || unsafe { libc::getuid() } != 0 {
+        println!("  (skipped: needs root, outside a cluster)");
+        return Ok(());
+    }
+    let cluster = NamespaceCluster::up(3).map_err(e)?;
+    let names = cluster.hosts().to_vec();
+    let pool = cluster.pool(2).start_timeout(Duration::from_secs(60)).build().map_err(e)?;
+    let got = pool.map_chunked(square, 0..12u64, 1).map_err(e)?;
+    check(got == (0..12u64).map(square).collect::<Vec<_>>(), "results across the cluster")?;
+    let run = pool.take_run();
+    let used: std::collections::BTreeSet<&str> =
+        run.tasks.iter().map(|t| run.hosts[t.lane.host as usize].as_str()).collect();
+    let want: std::collections::BTreeSet<&str> = names[1..].iter().map(String::as_str).collect();
+    check(used == want, format!("ranks 1 and 2 must run on the second and third hosts: ran on {used:?}"))?;
+    pool.shutdown(true, false);
+    cluster.down().map_err(e)?;
+    let list = std::process::Command::new("ip").args(["netns", "list"]).output().map_err(e)?;
+    let list = String::from_utf8_lossy(&list.stdout);
+    check(names.iter().all(|n| !list.contains(n.as_str())), format!("namespaces left after down: {list}"))
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
@@ -256,7 +286,7 @@ fn main() {
     }
     if std::process::Command::new("mpirun").arg("--version").output().is_err() {
         println!("skipped: mpirun not found (install openmpi-bin libopenmpi-dev, or run scripts/setup as root)");
-        println!("0 passed, 0 failed, 6 skipped");
+        println!("0 passed, 0 failed, 7 skipped");
         return;
     }
     // Never hang the test command: a stuck test ends the run, with its name.
@@ -265,13 +295,14 @@ fn main() {
         eprintln!("tests/mpi.rs: over 300 s, giving up");
         std::process::exit(3);
     });
-    let tests: [(&str, Test); 6] = [
+    let tests: [(&str, Test); 7] = [
         ("results_equal_sequential", results_equal_sequential),
         ("map_with_chunksize_and_records", map_with_chunksize_and_records),
         ("broadcast_is_sent_once_and_cached", broadcast_is_sent_once_and_cached),
         ("killed_rank_fails_its_futures", killed_rank_fails_its_futures),
         ("bad_input_is_a_clear_error", bad_input_is_a_clear_error),
         ("caller_death_ends_every_rank", caller_death_ends_every_rank),
+        ("namespace_cluster_from_here", namespace_cluster_from_here),
     ];
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let (mut passed, mut failed) = (0, 0);

@@ -50,6 +50,8 @@ mod thread;
 
 pub use contract::{Arg, Executor, Output};
 pub use future::{AsCompleted, Future, ReturnWhen, Waited, as_completed, wait, wait_timeout};
+#[cfg(all(feature = "mpi", target_os = "linux"))]
+pub use mpi::NamespaceCluster;
 #[cfg(feature = "mpi")]
 pub use mpi::{Broadcast, MpiPool, MpiPoolBuilder, RankInfo, serve_if_rank};
 pub use process::{HybridPool, Process, ProcessPool, StartMethod};

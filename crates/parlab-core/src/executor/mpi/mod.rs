@@ -13,6 +13,8 @@ mod code;
 mod core;
 mod frame;
 mod launch;
+#[cfg(target_os = "linux")]
+mod netns;
 mod pool;
 mod rank;
 mod relay;
@@ -20,5 +22,7 @@ mod serve;
 
 pub use bcast::Broadcast;
 pub use launch::MpiPoolBuilder;
+#[cfg(target_os = "linux")]
+pub use netns::NamespaceCluster;
 pub use pool::{MpiPool, RankInfo};
 pub use serve::serve_if_rank;
