@@ -8,9 +8,12 @@
 //! [`advise`] runs the sample one task at a time on the calling thread (with
 //! [`Sequential`](crate::executor::Sequential)) and measures, per task:
 //!
-//! - **wall time**, and the part of it the thread was *ready to run but had no
-//!   free core* (Linux's run-queue delay, `/proc/thread-self/schedstat`) — a busy
-//!   machine stretches a computing task, which is not the task waiting;
+//! - **wall time**, and the part of it the thread was *ready to run but not
+//!   running*: Linux's run-queue delay (`/proc/thread-self/schedstat`) and, for
+//!   a task that never blocked (no voluntary context switch in
+//!   `/proc/thread-self/status`), all its time off the CPU — a busy machine or
+//!   a hypervisor running another guest stretches a computing task, which is
+//!   not the task waiting;
 //! - **CPU time** of the thread;
 //! - the **postcard-encoded size** of the argument and the result, and what it
 //!   costs to ship them as a process pool would: encode, send through a local
@@ -18,7 +21,7 @@
 //!
 //! # The rules
 //!
-//! *Own time* is wall time minus run-queue delay; *CPU/wall* is CPU time over own time.
+//! *Own time* is wall time minus the time ready but not running; *CPU/wall* is CPU time over own time.
 //!
 //! | measured | class | recommendation |
 //! |---|---|---|
@@ -180,7 +183,8 @@ pub struct Measurements {
     pub cores: usize,
     /// Wall seconds per task.
     pub wall_per_task: f64,
-    /// Seconds per task the thread was ready to run but had no free core
+    /// Seconds per task the thread was ready to run but not running: no free
+    /// core, or (for a task that never blocked) its whole time off the CPU
     /// (`None` where the OS does not report it; then counted as the task's own time).
     pub ready_wait_per_task: Option<f64>,
     /// CPU seconds per task.
@@ -197,7 +201,7 @@ pub struct Measurements {
 }
 
 impl Measurements {
-    /// Wall time minus run-queue delay: what the task itself took.
+    /// Wall time minus the time ready but not running: what the task itself took.
     pub fn own_per_task(&self) -> f64 {
         (self.wall_per_task - self.ready_wait_per_task.unwrap_or(0.0)).max(0.0)
     }
@@ -299,7 +303,7 @@ impl Verdict {
 
         if let Some(ready) = m.ready_wait_per_task.filter(|r| *r >= 0.05 * m.wall_per_task) {
             reasons.push(format!(
-                "the machine was busy: each task spent {} ready to run with no free core; that is not the task \
+                "the machine was busy: each task spent {} ready to run but not running (no free core, or the hypervisor ran another guest); that is not the task \
                  waiting, so it is left out of the ratio",
                 secs(ready)
             ));
@@ -457,7 +461,7 @@ impl fmt::Display for Advice {
         writeln!(f, "measured on {} tasks run one at a time; {} cores:", m.tasks, m.cores)?;
         write!(f, "  wall per task      {:>10}", secs(m.wall_per_task))?;
         match m.ready_wait_per_task {
-            Some(r) => writeln!(f, "  (of which {} ready but no free core)", secs(r))?,
+            Some(r) => writeln!(f, "  (of which {} ready but not running)", secs(r))?,
             None => writeln!(f)?,
         }
         writeln!(f, "  CPU per task       {:>10}  (CPU/wall {:.2})", secs(m.cpu_per_task), m.cpu_ratio())?;

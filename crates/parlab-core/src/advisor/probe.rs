@@ -31,15 +31,18 @@ pub(super) fn measure<A: Arg, R: Output>(f: fn(A) -> R, args: Vec<A>, cores: usi
     }
 
     let run_queue = RunQueue::open();
+    let blocks = Blocks::open();
     let (outputs, run) = Sequential::new().run(
         |arg: A| {
-            let q0 = run_queue.delay_ns();
+            let (q0, b0) = (run_queue.delay_ns(), blocks.count());
             let (w0, c0) = (clock::now_ns(), clock::thread_cpu_ns());
             let value = f(arg);
             let (c1, w1) = (clock::thread_cpu_ns(), clock::now_ns());
-            let q1 = run_queue.delay_ns();
-            let ready = q0.zip(q1).map(|(a, b)| b.saturating_sub(a));
-            (value, w1.saturating_sub(w0), c0.zip(c1).map_or(0, |(a, b)| b.saturating_sub(a)), ready)
+            let (q1, b1) = (run_queue.delay_ns(), blocks.count());
+            let (w, c) = (w1.saturating_sub(w0), c0.zip(c1).map_or(0, |(a, b)| b.saturating_sub(a)));
+            let queued = q0.zip(q1).map(|(a, b)| b.saturating_sub(a));
+            let blocked = b0.zip(b1).map(|(a, b)| b != a);
+            (value, w, c, ready_ns(queued, blocked, w, c))
         },
         args,
     )?;
@@ -69,6 +72,21 @@ pub(super) fn measure<A: Arg, R: Output>(f: fn(A) -> R, args: Vec<A>, cores: usi
     Ok((measured, run.with_label("advisor sample")))
 }
 
+/// Nanoseconds of a task's `wall` it was ready to run but not running, from
+/// its run-queue delay `queued` and whether it `blocked` (either `None` where
+/// the OS does not say).
+///
+/// A thread that never blocked never waited: all its time off the CPU was
+/// taken by the machine — a run queue, or a hypervisor running another guest
+/// (steal time, which no run-queue counter sees: a CI runner once measured a
+/// pure computation at CPU/wall 0.67 with no run-queue delay at all).
+fn ready_ns(queued: Option<u64>, blocked: Option<bool>, wall: u64, cpu: u64) -> Option<u64> {
+    match blocked {
+        Some(false) => Some(queued.unwrap_or(0).max(wall.saturating_sub(cpu))),
+        _ => queued,
+    }
+}
+
 /// The calling thread's run-queue delay counter (Linux schedstat), if readable.
 struct RunQueue(Option<std::fs::File>);
 
@@ -91,6 +109,31 @@ impl RunQueue {
         let text = std::str::from_utf8(&buf[..n]).ok()?;
         // "<ns on cpu> <ns waiting on a run queue> <timeslices>"
         text.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+/// How many times the calling thread has blocked (gave up its core to wait:
+/// a sleep, a lock, I/O), from `voluntary_ctxt_switches` in Linux's
+/// `/proc/thread-self/status`, if readable.
+struct Blocks(Option<std::fs::File>);
+
+impl Blocks {
+    fn open() -> Blocks {
+        // As for RunQueue: resolved when opened, so it reads this thread.
+        let b = Blocks(std::fs::File::open("/proc/thread-self/status").ok());
+        if b.count().is_some() { b } else { Blocks(None) }
+    }
+
+    fn count(&self) -> Option<u64> {
+        let file = self.0.as_ref()?;
+        let mut buf = [0u8; 4096];
+        #[cfg(unix)]
+        let n = file.read_at(&mut buf, 0).ok()?;
+        #[cfg(windows)]
+        let n = file.seek_read(&mut buf, 0).ok()?;
+        let text = std::str::from_utf8(&buf[..n]).ok()?;
+        let line = text.lines().find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))?;
+        line.trim().parse().ok()
     }
 }
 
@@ -219,4 +262,21 @@ fn socket_pair() -> std::io::Result<(Socket, Socket)> {
     near.set_nodelay(true)?;
     far.set_nodelay(true)?;
     Ok((near, far))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ready_ns;
+
+    #[test]
+    fn time_off_the_cpu_without_blocking_is_the_machines_not_the_tasks() {
+        // 15 ms of wall, 10 ms of CPU, no run-queue delay: steal time, not waiting.
+        assert_eq!(ready_ns(Some(0), Some(false), 15_000_000, 10_000_000), Some(5_000_000));
+        // A task that slept keeps its off-CPU time as its own (only the queue is left out).
+        assert_eq!(ready_ns(Some(1_000), Some(true), 15_000_000, 10_000_000), Some(1_000));
+        // Nothing known: nothing left out.
+        assert_eq!(ready_ns(None, None, 15_000_000, 10_000_000), None);
+        // The run queue can say more than the difference (clock granularity): keep the larger.
+        assert_eq!(ready_ns(Some(6_000_000), Some(false), 15_000_000, 10_000_000), Some(6_000_000));
+    }
 }
