@@ -93,17 +93,22 @@ fn tasks_know_whether_they_hold_the_gil() {
     assert!(!gil::holding(), "the test thread is not a pool worker");
 }
 
+/// The switch interval is how long a waiter waits before it asks the holder
+/// to yield. Load cannot shorten a wait, so with 50 ms every forced switch
+/// costs the waiters at least 50 ms between them; and 1 ms asks far more often.
 #[test]
 fn a_longer_switch_interval_means_fewer_switches() {
     let _machine = exclusive();
     let fast = ThreadPool::new(2).unwrap().gil(true).switch_interval(Duration::from_millis(1));
-    fast.map(factor_prime, 0..2).unwrap();
+    let (_, fast_run) = fast.run(factor_prime, 0..2).unwrap();
     let slow = ThreadPool::new(2).unwrap().gil(true).switch_interval(Duration::from_millis(50));
-    slow.map(factor_prime, 0..2).unwrap();
-    assert!(
-        fast.gil_switches() > 3 * slow.gil_switches().max(1),
-        "1 ms: {} switches, 50 ms: {}",
-        fast.gil_switches(),
-        slow.gil_switches()
+    let (_, slow_run) = slow.run(factor_prime, 0..2).unwrap();
+    let (fast_n, slow_n) = (fast.gil_switches(), slow.gil_switches());
+    let text = format!(
+        "1 ms: {fast_n} switches in {:.3} s of GIL waits; 50 ms: {slow_n} in {:.3} s",
+        fast_run.gil_wait(),
+        slow_run.gil_wait()
     );
+    assert!(slow_run.gil_wait() >= 0.9 * 0.05 * slow_n as f64, "a switch came before 50 ms of waiting: {text}");
+    assert!(fast_n > slow_n, "a shorter interval must switch more often: {text}");
 }

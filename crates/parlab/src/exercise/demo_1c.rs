@@ -10,8 +10,6 @@ use crate::workload::is_prime;
 /// A task of exercise 1 should compute for at least this long (seconds), a
 /// few of the GIL's 5 ms switch intervals.
 const TASK_SECS: f64 = 0.04;
-/// Share of its span each task must wait for the GIL when the two take turns.
-const TURN_SHARE: f64 = 0.1;
 
 /// How many primes are below `n`: the reference answer of exercise 1.
 pub fn primes_below(n: u64) -> u64 {
@@ -44,8 +42,12 @@ where
     let mut last = None;
     for _ in 0..3 {
         let t = std::sync::Arc::clone(&task);
-        let out = ThreadPool::new(2).and_then(|p| p.gil(true).run(move |x: u64| t(x), [n, n]));
-        let (values, run) = match out {
+        let out = ThreadPool::new(2).and_then(|p| {
+            let p = p.gil(true);
+            let (values, run) = p.run(move |x: u64| t(x), [n, n])?;
+            Ok((values, run, p.gil_switches()))
+        });
+        let (values, run, switches) = match out {
             Ok(out) => out,
             Err(e) => return Feedback::not_yet(format!("the pool could not run the task: {e}")),
         };
@@ -58,7 +60,7 @@ where
         // never hand it over run one after the other; a busy machine may
         // also start the second thread late, hence three tries.
         if overlapped(&run) {
-            return judge_turns(&run);
+            return judge_turns(&run, switches);
         }
         last = Some(run);
     }
@@ -78,24 +80,25 @@ fn overlapped(run: &Run) -> bool {
     common > 0.5 * a.duration().min(b.duration())
 }
 
-fn judge_turns(run: &Run) -> Feedback {
-    let shares: Vec<f64> = run.tasks.iter().map(|t| t.gil_wait / t.duration().max(1e-9)).collect();
-    // Spans that overlap under one GIL mean it changed hands mid-task; the
-    // task that handed it over then waits. The other may not: on a busy
-    // machine the waiter can be off the CPU when the holder ticks, so only
-    // the larger share is a fact load cannot change.
-    let most = shares.iter().copied().fold(0.0, f64::max);
-    let shown = shares.iter().map(|s| format!("{:.0}%", 100.0 * s)).collect::<Vec<_>>().join(" and ");
-    if most >= TURN_SHARE {
+/// Spans that overlap under one GIL mean it changed hands mid-task: either
+/// the holder was made to yield in `gil::tick` (a forced switch, which the
+/// GIL counts), or a task let it go of its own accord (`gil::released`) and
+/// never computed under it. Only the count tells the two apart; GIL-wait
+/// shares do not (a busy machine can keep a task waiting to take the GIL back
+/// after `released` for a quarter of its span).
+fn judge_turns(run: &Run, switches: u64) -> Feedback {
+    let shares = run.tasks.iter().map(|t| format!("{:.0}%", 100.0 * t.gil_wait / t.duration().max(1e-9)));
+    let shown = shares.collect::<Vec<_>>().join(" and ");
+    if switches > 0 {
         Feedback::right(format!(
-            "the tasks waited for the GIL part of their spans ({shown}): they took turns every switch interval, \
-             as CPython's threads do, because your loop calls gil::tick"
+            "the GIL was handed over {switches} time(s) mid-task and the tasks waited for it {shown} of their spans: \
+             they took turns every switch interval, as CPython's threads do, because your loop calls gil::tick"
         ))
     } else {
         Feedback::not_yet(format!(
-            "the tasks waited {shown} of their spans for the GIL: one held it from start to end while the other \
-             waited. parlab's GIL is cooperative — call gil::tick() inside the loop so the holder hands it over \
-             every 5 ms"
+            "the tasks ran side by side, but the GIL was never handed over mid-task (waits: {shown}): your task \
+             let go of the GIL for its whole count, as C code that releases it does — a Python loop never does. \
+             Keep the GIL and call gil::tick() inside the loop, so the holder hands it over every 5 ms"
         ))
     }
 }
