@@ -205,7 +205,8 @@ impl Scheduler {
     }
 
     /// Encode a job's frame (outside the lock: it may be big), checking both
-    /// the frame and the smallest possible answer against the limit.
+    /// the frame and the answer a worker can always send (every item "too
+    /// large") against the limit.
     fn encode(&self, job: Job) -> Result<Queued> {
         let limit = self.max_frame();
         let n = job.items.len();
@@ -215,11 +216,7 @@ impl Scheduler {
             format!("one map chunk's arguments ({n} items; a smaller chunksize sends fewer at once)")
         };
         let too_large = |what: String, bytes: usize| Error::TooLarge { what, bytes: bytes as u64, limit: limit as u64 };
-        let bytes = wire::job_frame_len(job.items.iter().map(|(_, _, arg)| arg.len()));
-        if bytes > limit {
-            return Err(too_large(what, bytes));
-        }
-        let answer = wire::done_frame_floor(n);
+        let answer = wire::done_frame_bound(n);
         if answer > limit {
             return Err(too_large(format!("the answer to one map chunk of {n} items"), answer));
         }
@@ -231,8 +228,8 @@ impl Scheduler {
             gil: self.gil_on.load(Ordering::Acquire),
             interval_ns: self.interval_ns.load(Ordering::Acquire),
         };
-        let frame = wire::encode_job(&header, job.items.iter().map(|(i, _, arg)| (*i as u64, &job.args[arg.clone()])))
-            .map_err(|_| too_large(what, bytes))?;
+        let items = job.items.iter().map(|(i, _, arg)| (*i as u64, &job.args[arg.clone()]));
+        let frame = wire::encode_job(&header, items, limit).map_err(|bytes| too_large(what, bytes))?;
         Ok(Queued {
             id,
             tramp: job.tramp,

@@ -337,7 +337,6 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
     for (i, (index, range)) in job.items.iter().enumerate() {
         let arg = job.arg(range);
         done.item(|out| {
-            let start = out.len();
             let mut call = || {
                 // Outside the task's span, as a pool that really ran tasks one at a time would show it.
                 let _turn = super::serial_turn::SerialTurn::take();
@@ -349,26 +348,22 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
                 let gil_wait_ns = crate::gil::waited_ns() - wait0;
                 (status, ItemTiming { index: *index, thread, start_ns, end_ns, cpu_ns, gil_wait_ns })
             };
-            let (status, timing) = if h.gil {
+            if h.gil {
                 ThreadGil::with_current(|slot| match slot {
                     Some(slot) => slot.hold(call),
                     None => call(),
                 })
             } else {
                 call()
-            };
-            // Room for the items still to come, each at its smallest (the
-            // pool refused jobs whose smallest answer would not fit).
-            let rest = (n - i - 1) * (wire::ITEM_HEAD + wire::TOO_LARGE_LEN);
-            let frame_len = out.len() - 4; // without the length prefix
-            if frame_len.saturating_add(rest) <= max_frame {
-                return (status, timing);
             }
-            let reached = if n == 1 { out.len() - start } else { frame_len + rest };
-            out.truncate(start);
-            out.extend_from_slice(&wire::too_large_payload(reached as u64, max_frame as u64, n as u64));
-            (wire::Status::TooLarge, timing)
         });
+        // Room for the items still to come, each as a "too large" report at
+        // most (the pool refused jobs whose answer of those would not fit).
+        let bound = done.bound(n - i - 1);
+        if bound > max_frame {
+            let reached = if n == 1 { done.last_len() } else { bound };
+            done.too_large_last(reached as u64, max_frame as u64, n as u64);
+        }
     }
     done.finish()
 }

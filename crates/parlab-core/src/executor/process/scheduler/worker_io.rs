@@ -10,6 +10,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, Signal, WaitOptions, kill_process, waitpid};
 
 use super::*;
+use crate::executor::process::wire::Reply;
 
 impl Scheduler {
     /// Send a frame without waiting: what the socket cannot take now goes to
@@ -78,23 +79,26 @@ impl Scheduler {
     pub(super) fn read_worker(self: Arc<Self>, serial: u64, pid: libc::pid_t, sock: UnixStream) {
         let mut reader = std::io::BufReader::with_capacity(1 << 16, sock);
         let mut malformed = None;
-        while let Some(done) = wire::read_done(&mut reader).unwrap_or_else(|e| {
+        while let Some(reply) = wire::read_reply(&mut reader).unwrap_or_else(|e| {
             malformed = (e.kind() == std::io::ErrorKind::InvalidData).then_some(e);
             None
         }) {
             let mut st = lock(&self.state);
             let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) else { break };
-            if done.id & wire::STARTED != 0 {
-                if let Some(f) = p.inflight.get_mut(&(done.id & !wire::STARTED)) {
-                    f.started = true;
-                    f.job.control.mark_running();
-                    if f.job.frame.len() > 1 << 16 {
-                        // Never sent again now: do not keep a big argument's copy.
-                        f.job.frame = Arc::new(Vec::new());
+            let done = match reply {
+                Reply::Started(id) => {
+                    if let Some(f) = p.inflight.get_mut(&id) {
+                        f.started = true;
+                        f.job.control.mark_running();
+                        if f.job.frame.len() > 1 << 16 {
+                            // Never sent again now: do not keep a big argument's copy.
+                            f.job.frame = Arc::new(Vec::new());
+                        }
                     }
+                    continue;
                 }
-                continue;
-            }
+                Reply::Done(done) => done,
+            };
             let job = p.inflight.remove(&done.id);
             p.held -= 1;
             let lane_worker = p.index;
