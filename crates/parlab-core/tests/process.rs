@@ -183,9 +183,9 @@ fn a_write_to_a_busy_worker_does_not_hold_up_pids_or_submit() {
 }
 
 /// Long enough that a worker running it is surely killed while it runs.
-fn slow_len(bytes: Vec<u8>) -> usize {
+fn slow_len(text: String) -> usize {
     std::thread::sleep(Duration::from_secs(5));
-    bytes.len()
+    text.len()
 }
 
 #[test]
@@ -198,7 +198,8 @@ fn a_task_whose_workers_all_die_before_starting_it_is_sent_four_times_then_fails
     for attempt in 1..=3 {
         let pool = ProcessPool::new(1).unwrap();
         assert!(pool.submit(my_pid, 0).unwrap().result().is_ok());
-        let future = pool.submit(slow_len, vec![7u8; 64 << 20]).unwrap();
+        // A String: encoded in one copy (a Vec<u8> is encoded byte by byte, slow in a debug build).
+        let future = pool.submit(slow_len, "x".repeat(64 << 20)).unwrap();
         let mut killed: Vec<u32> = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while !future.done() && !future.running() {

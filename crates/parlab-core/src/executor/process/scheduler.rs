@@ -99,8 +99,7 @@ struct Proc {
     writer: Option<crossbeam_channel::Sender<(Arc<Vec<u8>>, usize)>>,
     /// Frames are waiting with the writer thread: later ones must queue behind them.
     backlog: bool,
-    /// Jobs sent and not yet answered.
-    held: usize,
+    /// Jobs sent and not yet answered (what the worker holds).
     inflight: HashMap<u64, InFlight>,
     /// Takes no new work (its code snapshot is stale, or the pool shut down).
     retiring: bool,
@@ -295,7 +294,6 @@ impl Scheduler {
             sock,
             writer: None,
             backlog: false,
-            held: 0,
             inflight: HashMap::new(),
             retiring: false,
             closed: false,
@@ -322,8 +320,8 @@ impl Scheduler {
         while let Some(next) = st.queue.front() {
             let room = self.threads + usize::from(next.prefetch);
             let Some(k) = (0..st.procs.len())
-                .filter(|&k| !st.procs[k].retiring && !st.procs[k].closed && st.procs[k].held < room)
-                .min_by_key(|&k| (st.procs[k].held, st.procs[k].index))
+                .filter(|&k| !st.procs[k].retiring && !st.procs[k].closed && st.procs[k].inflight.len() < room)
+                .min_by_key(|&k| (st.procs[k].inflight.len(), st.procs[k].index))
             else {
                 break;
             };
@@ -333,7 +331,6 @@ impl Scheduler {
             }
             let frame = Arc::clone(&job.frame);
             let p = &mut st.procs[k];
-            p.held += 1;
             p.inflight.insert(job.id, InFlight { job, sent_ns: now_ns(), started: false });
             self.write(p, frame);
         }
