@@ -433,8 +433,8 @@ pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
     if tag != JOB_TAG {
         return Err(not_a("job", tag, &JOB_TAG));
     }
-    let (head, args) = postcard::take_from_bytes::<JobHead>(&buf[4..])
-        .map_err(|e| malformed(format!("unreadable job head: {e}")))?;
+    let (head, args) =
+        postcard::take_from_bytes::<JobHead>(&buf[4..]).map_err(|e| malformed(format!("unreadable job head: {e}")))?;
     let at = buf.len() - args.len();
     let spans = ranges(head.items.iter().map(|i| i.len), at, buf.len())?;
     let items = head.items.iter().zip(spans).map(|(i, r)| (i.index, r)).collect();
@@ -601,11 +601,9 @@ mod tests {
         let head = DoneHead { id: u64::MAX, items: vec![] };
         // The item count's varint is 1 byte here; a `usize` count takes at most 10.
         assert_eq!(postcard::experimental::serialized_size(&head).unwrap() - 1 + 10 + 4 + 4, DONE_FIXED_MAX);
-        assert_eq!(too_large_payload(1, 2, 3).len(), postcard::experimental::serialized_size(&TooLarge {
-            bytes: u64::MAX,
-            limit: 0,
-            items: 1
-        })
-        .unwrap());
+        assert_eq!(
+            too_large_payload(1, 2, 3).len(),
+            postcard::experimental::serialized_size(&TooLarge { bytes: u64::MAX, limit: 0, items: 1 }).unwrap()
+        );
     }
 }

@@ -101,7 +101,8 @@ impl Scheduler {
             let done = match reply {
                 Reply::Started(id) => {
                     let Some(f) = p.inflight.get_mut(&id) else {
-                        broken = Some(format!("broke the protocol (it said it started job {id}, which it does not hold)"));
+                        broken =
+                            Some(format!("broke the protocol (it said it started job {id}, which it does not hold)"));
                         break;
                     };
                     f.started = true;
