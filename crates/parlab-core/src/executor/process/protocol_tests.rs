@@ -19,7 +19,7 @@ fn forge(id: u64, items: u64) {
     for k in 0..items {
         w.item(|out| {
             out.extend_from_slice(&postcard::to_stdvec(&k).unwrap());
-            (Status::Ok, ItemTiming { index: k, thread: 0, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 })
+            (Status::Ok, ItemTiming { thread: 0, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 })
         });
     }
     let frame = w.finish().unwrap();

@@ -141,10 +141,9 @@ pub(crate) fn read_too_large(payload: &[u8]) -> Option<(u64, u64, u64)> {
     }
 }
 
-/// One item's timing, measured in the worker.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// One item's timing, measured in the worker (its clock).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ItemTiming {
-    pub index: u64,
     pub thread: u32,
     pub start_ns: u64,
     pub end_ns: u64,
@@ -153,27 +152,62 @@ pub(crate) struct ItemTiming {
 }
 
 /// What an answer frame says about one item; its result is `len` bytes.
+/// Times count from the answer's `start_ns`, so their varints are short
+/// (an absolute clock reading takes 6 bytes, a task's span 1 to 3).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct ItemHead {
-    timing: ItemTiming,
+    thread: u32,
+    /// From the answer's `start_ns` to this item's start.
+    after_ns: u64,
+    took_ns: u64,
+    cpu_ns: Option<u64>,
+    gil_wait_ns: u64,
     status: Status,
     len: u64,
 }
 
-/// An answer frame's head (at its end): the job, and its items in order.
+impl ItemHead {
+    fn new(t: &ItemTiming, base: u64, status: Status, len: u64) -> ItemHead {
+        ItemHead {
+            thread: t.thread,
+            after_ns: t.start_ns.saturating_sub(base),
+            took_ns: t.end_ns.saturating_sub(t.start_ns),
+            cpu_ns: t.cpu_ns,
+            gil_wait_ns: t.gil_wait_ns,
+            status,
+            len,
+        }
+    }
+
+    /// The timing back on the worker's clock (garbage stays garbage, without overflowing).
+    fn timing(&self, base: u64) -> ItemTiming {
+        let start_ns = base.saturating_add(self.after_ns);
+        ItemTiming {
+            thread: self.thread,
+            start_ns,
+            end_ns: start_ns.saturating_add(self.took_ns),
+            cpu_ns: self.cpu_ns,
+            gil_wait_ns: self.gil_wait_ns,
+        }
+    }
+}
+
+/// An answer frame's head (at its end): the job, the worker's clock when
+/// its first item started, and its items in order.
 #[derive(Debug, Serialize, Deserialize)]
 struct DoneHead {
     id: u64,
+    start_ns: u64,
     items: Vec<ItemHead>,
 }
 
 /// Most bytes postcard writes for an [`ItemHead`] (varints: 10 per `u64`,
 /// 5 per `u32`, 1 + 10 for an `Option<u64>`, 1 for the status); checked by a test.
-pub(crate) const ITEM_HEAD_MAX: usize = 10 + 5 + 10 + 10 + 11 + 10 + 1 + 10;
+pub(crate) const ITEM_HEAD_MAX: usize = 5 + 10 + 10 + 11 + 10 + 1 + 10;
 
 /// Most bytes of an answer frame besides its items' heads and results: the
-/// tag, the [`DoneHead`]'s id and item count, and the head's length.
-const DONE_FIXED_MAX: usize = 4 + 10 + 10 + 4;
+/// tag, the [`DoneHead`]'s id, start and item count, and the head's length.
+const DONE_FIXED_MAX: usize = 4 + 10 + 10 + 10 + 4;
 
 /// One item's result as the pool reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +247,8 @@ pub(crate) enum Reply {
 /// straight into the frame by the trampoline, with no buffer of its own.
 pub(crate) struct DoneWriter {
     frame: Vec<u8>,
-    head: DoneHead,
+    id: u64,
+    items: Vec<(ItemTiming, Status, u64)>,
 }
 
 impl DoneWriter {
@@ -221,7 +256,7 @@ impl DoneWriter {
         let mut frame = Vec::with_capacity(8 + items * (ITEM_HEAD_MAX + 8) + DONE_FIXED_MAX);
         frame.extend_from_slice(&[0; 4]);
         frame.extend_from_slice(&DONE_TAG);
-        DoneWriter { frame, head: DoneHead { id, items: Vec::with_capacity(items) } }
+        DoneWriter { frame, id, items: Vec::with_capacity(items) }
     }
 
     /// Append one item: `run` appends its result to the frame and returns
@@ -230,18 +265,18 @@ impl DoneWriter {
         let start = self.frame.len();
         let (status, timing) = run(&mut self.frame);
         let len = (self.frame.len() - start) as u64;
-        self.head.items.push(ItemHead { timing, status, len });
+        self.items.push((timing, status, len));
     }
 
     /// Bytes of the last item's result.
     pub fn last_len(&self) -> usize {
-        self.head.items.last().map_or(0, |h| h.len as usize)
+        self.items.last().map_or(0, |(_, _, len)| *len as usize)
     }
 
     /// The most bytes (after the length prefix) the finished frame can
     /// take if `more` items follow, each a [`too_large_payload`].
     pub fn bound(&self, more: usize) -> usize {
-        let items = self.head.items.len().saturating_add(more);
+        let items = self.items.len().saturating_add(more);
         (self.frame.len() - 4)
             .saturating_add(items.saturating_mul(ITEM_HEAD_MAX))
             .saturating_add(more.saturating_mul(TOO_LARGE_LEN))
@@ -250,26 +285,28 @@ impl DoneWriter {
 
     /// Replace the last item's result by a "too large" report.
     pub fn too_large_last(&mut self, reached: u64, limit: u64, items: u64) {
-        let Some(last) = self.head.items.last_mut() else { return };
-        self.frame.truncate(self.frame.len() - last.len as usize);
+        let Some((_, status, len)) = self.items.last_mut() else { return };
+        self.frame.truncate(self.frame.len() - *len as usize);
         self.frame.extend_from_slice(&too_large_payload(reached, limit, items));
-        last.status = Status::TooLarge;
-        last.len = TOO_LARGE_LEN as u64;
+        *status = Status::TooLarge;
+        *len = TOO_LARGE_LEN as u64;
     }
 
     /// Make the last item's head claim `len` bytes, whatever its result is
     /// (tests feed readers such lies).
     #[cfg(test)]
     pub fn claim_last(&mut self, len: u64) {
-        if let Some(last) = self.head.items.last_mut() {
-            last.len = len;
+        if let Some(last) = self.items.last_mut() {
+            last.2 = len;
         }
     }
 
     pub fn finish(mut self) -> io::Result<Vec<u8>> {
-        let at = self.frame.len();
-        self.frame = postcard::to_io(&self.head, self.frame).map_err(|e| invalid_input(e.to_string()))?;
-        let head_len = (self.frame.len() - at) as u32;
+        let start_ns = self.items.iter().map(|(t, _, _)| t.start_ns).min().unwrap_or(0);
+        let items = self.items.iter().map(|(t, status, len)| ItemHead::new(t, start_ns, *status, *len)).collect();
+        let head = DoneHead { id: self.id, start_ns, items };
+        let most = (DONE_FIXED_MAX - 8).saturating_add(self.items.len().saturating_mul(ITEM_HEAD_MAX));
+        let head_len = append(&head, &mut self.frame, most)? as u32;
         self.frame.extend_from_slice(&head_len.to_le_bytes());
         finish(self.frame)
     }
@@ -277,7 +314,8 @@ impl DoneWriter {
 
 /// The frame a worker sends when it takes job `id`, before running any of it.
 pub(crate) fn started_frame(id: u64) -> io::Result<Vec<u8>> {
-    let frame = postcard::to_io(&id, tagged(START_TAG, 10)).map_err(|e| invalid_input(e.to_string()))?;
+    let mut frame = tagged(START_TAG, 10);
+    append(&id, &mut frame, 10)?;
     finish(frame)
 }
 
@@ -313,6 +351,19 @@ fn tagged(tag: [u8; 4], capacity: usize) -> Vec<u8> {
     v
 }
 
+/// Append `value`'s postcard encoding, at most `most` bytes, to `out`;
+/// returns its length. Through a slice, because postcard's `Vec` and
+/// `io::Write` writers go a byte at a time (measured: an answer of 100 items
+/// took 2× as long to encode and read back that way as the hand-laid
+/// fixed-width head before it; see BENCHMARKS.md).
+fn append<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>, most: usize) -> io::Result<usize> {
+    let at = out.len();
+    out.resize(at + most, 0);
+    let used = postcard::to_slice(value, &mut out[at..]).map(|used| used.len());
+    out.truncate(at + used.as_ref().map_or(0, |n| *n));
+    used.map_err(|e| invalid_input(format!("could not encode a frame head: {e}")))
+}
+
 /// Write the frame's length into its first four bytes.
 fn finish(mut frame: Vec<u8>) -> io::Result<Vec<u8>> {
     let len = frame.len() - 4;
@@ -341,7 +392,8 @@ pub(crate) fn encode_job<'a>(
     if len > limit.min(MAX_FRAME) {
         return Err(len);
     }
-    let mut frame = postcard::to_io(&head, tagged(JOB_TAG, len)).map_err(|_| len)?;
+    let mut frame = tagged(JOB_TAG, len);
+    append(&head, &mut frame, head_len).map_err(|_| len)?;
     for (_, arg) in items {
         frame.extend_from_slice(arg);
     }
@@ -407,21 +459,27 @@ fn decode_head<T: DeserializeOwned>(bytes: &[u8], what: &str) -> io::Result<T> {
     }
 }
 
-/// Where each item's bytes are, given their lengths, laid back to back from
-/// `start`; they must end exactly at `end`.
-fn ranges(lens: impl Iterator<Item = u64>, start: usize, end: usize) -> io::Result<Vec<Range<usize>>> {
+/// Lay items' bytes back to back from `start`, given their lengths: each
+/// item and its range go to `place`. They must end exactly at `end`.
+fn lay_out<I>(
+    items: &[I],
+    len: impl Fn(&I) -> u64,
+    start: usize,
+    end: usize,
+    mut place: impl FnMut(&I, Range<usize>),
+) -> io::Result<()> {
     let mut at = start;
-    let mut out = Vec::new();
-    for len in lens {
+    for item in items {
+        let len = len(item);
         let next = usize::try_from(len).ok().and_then(|n| at.checked_add(n)).filter(|&e| e <= end);
         let Some(next) = next else {
             return Err(malformed(format!("an item claims {len} bytes at byte {at}, but only {} are left", end - at)));
         };
-        out.push(at..next);
+        place(item, at..next);
         at = next;
     }
     match end - at {
-        0 => Ok(out),
+        0 => Ok(()),
         extra => Err(malformed(format!("{extra} stray bytes after the frame's last item"))),
     }
 }
@@ -436,8 +494,8 @@ pub(crate) fn read_job(r: &mut impl Read) -> io::Result<Option<JobMsg>> {
     let (head, args) =
         postcard::take_from_bytes::<JobHead>(&buf[4..]).map_err(|e| malformed(format!("unreadable job head: {e}")))?;
     let at = buf.len() - args.len();
-    let spans = ranges(head.items.iter().map(|i| i.len), at, buf.len())?;
-    let items = head.items.iter().zip(spans).map(|(i, r)| (i.index, r)).collect();
+    let mut items = Vec::with_capacity(head.items.len());
+    lay_out(&head.items, |i| i.len, at, buf.len(), |i, r| items.push((i.index, r)))?;
     Ok(Some(JobMsg { header: head.header, buf, items }))
 }
 
@@ -460,13 +518,14 @@ pub(crate) fn read_reply(r: &mut impl Read) -> io::Result<Option<Reply>> {
         return Err(malformed(format!("a result frame of {n} bytes claims a head of {head_len}")));
     };
     let head: DoneHead = decode_head(&buf[head_at..n - 4], "result head")?;
-    let spans = ranges(head.items.iter().map(|i| i.len), 4, head_at)?;
-    let items = head
-        .items
-        .iter()
-        .zip(spans)
-        .map(|(i, bytes)| ItemOutcome { timing: i.timing, status: i.status, bytes })
-        .collect();
+    let mut items = Vec::with_capacity(head.items.len());
+    lay_out(
+        &head.items,
+        |i| i.len,
+        4,
+        head_at,
+        |i, bytes| items.push(ItemOutcome { timing: i.timing(head.start_ns), status: i.status, bytes }),
+    )?;
     Ok(Some(Reply::Done(DoneMsg { id: head.id, buf, items })))
 }
 
@@ -535,7 +594,7 @@ mod tests {
         let got: Vec<(u64, Vec<u8>)> = back.items.iter().map(|(i, r)| (*i, back.arg(r).to_vec())).collect();
         assert_eq!(got, args);
 
-        let timing = ItemTiming { index: 3, thread: 1, start_ns: 10, end_ns: 20, cpu_ns: None, gil_wait_ns: 5 };
+        let timing = ItemTiming { thread: 1, start_ns: 10, end_ns: 20, cpu_ns: None, gil_wait_ns: 5 };
         let mut w = DoneWriter::new(7, 2);
         w.item(|out| {
             out.extend_from_slice(b"boom");
@@ -567,8 +626,7 @@ mod tests {
         assert_eq!(encode_job(&header, items(), len - 1), Err(len), "one byte over the limit is refused");
 
         let mut w = DoneWriter::new(u64::MAX, 2);
-        let timing =
-            ItemTiming { index: u64::MAX, thread: u32::MAX, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 };
+        let timing = ItemTiming { thread: u32::MAX, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 };
         assert_eq!(w.bound(2), done_frame_bound(2));
         for _ in 0..2 {
             w.item(|out| {
@@ -588,17 +646,17 @@ mod tests {
 
     #[test]
     fn the_largest_heads_fit_their_bounds() {
-        let t = ItemTiming {
-            index: u64::MAX,
+        let item = ItemHead {
             thread: u32::MAX,
-            start_ns: u64::MAX,
-            end_ns: u64::MAX,
+            after_ns: u64::MAX,
+            took_ns: u64::MAX,
             cpu_ns: Some(u64::MAX),
             gil_wait_ns: u64::MAX,
+            status: Status::TooLarge,
+            len: u64::MAX,
         };
-        let item = ItemHead { timing: t, status: Status::TooLarge, len: u64::MAX };
         assert_eq!(postcard::experimental::serialized_size(&item).unwrap(), ITEM_HEAD_MAX);
-        let head = DoneHead { id: u64::MAX, items: vec![] };
+        let head = DoneHead { id: u64::MAX, start_ns: u64::MAX, items: vec![] };
         // The item count's varint is 1 byte here; a `usize` count takes at most 10.
         assert_eq!(postcard::experimental::serialized_size(&head).unwrap() - 1 + 10 + 4 + 4, DONE_FIXED_MAX);
         assert_eq!(

@@ -175,7 +175,7 @@ proptest! {
     #[test]
     fn a_wrong_result_length_or_head_length_is_an_error(lens in prop::collection::vec(0..50usize, 1..5), k in any::<prop::sample::Index>(), claim in any::<u64>(), head_len in any::<Option<u32>>()) {
         // A real answer frame, then one item's length or the head's length lied about.
-        let timing = ItemTiming { index: 0, thread: 0, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 };
+        let timing = ItemTiming { thread: 0, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 };
         let mut w = DoneWriter::new(1, lens.len());
         for len in &lens {
             w.item(|out| {

@@ -315,10 +315,10 @@ impl Worker {
 /// Answer every item of a job that cannot run with `msg`.
 fn refuse(job: &JobMsg, thread: u32, msg: &str) -> std::io::Result<Vec<u8>> {
     let mut done = DoneWriter::new(job.header.id, job.items.len());
-    for (index, _) in &job.items {
+    for _ in &job.items {
         done.item(|out| {
             out.extend_from_slice(msg.as_bytes());
-            let timing = ItemTiming { index: *index, thread, start_ns: 0, end_ns: 0, cpu_ns: None, gil_wait_ns: 0 };
+            let timing = ItemTiming { thread, start_ns: 0, end_ns: 0, cpu_ns: None, gil_wait_ns: 0 };
             (wire::Status::Refused, timing)
         });
     }
@@ -334,7 +334,7 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
     let func = base.wrapping_add(h.func as usize);
     let n = job.items.len();
     let mut done = DoneWriter::new(h.id, n);
-    for (i, (index, range)) in job.items.iter().enumerate() {
+    for (i, (_, range)) in job.items.iter().enumerate() {
         let arg = job.arg(range);
         done.item(|out| {
             let mut call = || {
@@ -346,7 +346,7 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
                 let status = unsafe { tramp(func, arg, out) };
                 let (start_ns, end_ns, cpu_ns) = clock.stop();
                 let gil_wait_ns = crate::gil::waited_ns() - wait0;
-                (status, ItemTiming { index: *index, thread, start_ns, end_ns, cpu_ns, gil_wait_ns })
+                (status, ItemTiming { thread, start_ns, end_ns, cpu_ns, gil_wait_ns })
             };
             if h.gil {
                 ThreadGil::with_current(|slot| match slot {
