@@ -262,17 +262,13 @@ impl Segment {
         self.0.as_ref().expect("taken only in drop")
     }
 
-    fn len(&self) -> usize {
-        self.shmem().len()
-    }
-
     fn as_ptr(&self) -> *mut u8 {
         self.shmem().as_ptr()
     }
 
     /// The whole segment, header included.
     fn bytes(&self) -> &[u8] {
-        // SAFETY: the mapping is `len()` bytes, stays mapped as long as
+        // SAFETY: the mapping is `len()` bytes long, stays mapped as long as
         // `self`, and is not written once a handle to it exists (module
         // invariant); before that only its creator, holding it alone, writes.
         unsafe { self.shmem().as_slice() }
@@ -312,7 +308,7 @@ impl Mapping {
             other => Error::Os(format!("could not attach shared-memory segment {}: {other}", handle.name)),
         })?;
         let map = Mapping { segment: Segment(Some(shmem)), name: handle.name.clone(), pid: std::process::id() };
-        let actual = map.segment.len();
+        let actual = map.segment.shmem().len();
         if actual != expected {
             return Err(Error::InvalidArgument(format!(
                 "shared-memory segment {} has {actual} bytes, but a {}×{} {} matrix needs {expected}: \
