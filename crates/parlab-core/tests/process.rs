@@ -181,3 +181,62 @@ fn a_write_to_a_busy_worker_does_not_hold_up_pids_or_submit() {
         assert_eq!(f.result_timeout(Duration::from_secs(30)), Ok(5_000));
     }
 }
+
+/// Long enough that a worker running it is surely killed while it runs.
+fn slow_len(text: String) -> usize {
+    std::thread::sleep(Duration::from_secs(5));
+    text.len()
+}
+
+#[test]
+fn a_task_whose_workers_all_die_before_starting_it_is_sent_four_times_then_fails() {
+    // Every worker that gets the task is killed while it is still reading the
+    // task's 64 MiB argument, so none ever starts it: the pool sends it again
+    // to each replacement, three times, then fails it. A worker that reads the
+    // whole argument before its kill lands starts the task, and the attempt
+    // proves nothing: up to three attempts.
+    for attempt in 1..=3 {
+        let pool = ProcessPool::new(1).unwrap();
+        assert!(pool.submit(my_pid, 0).unwrap().result().is_ok());
+        // A String: encoded in one copy (a Vec<u8> is encoded byte by byte, slow in a debug build).
+        let future = pool.submit(slow_len, "x".repeat(64 << 20)).unwrap();
+        let mut killed: Vec<u32> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !future.done() && !future.running() {
+            assert!(Instant::now() < deadline, "attempt {attempt}: the task neither failed nor started in 60 s");
+            assert!(
+                killed.len() <= 8,
+                "the task went to {} workers that died before starting it, and is still being sent again",
+                killed.len()
+            );
+            for pid in pool.pids() {
+                if !killed.contains(&pid) {
+                    // SAFETY: signalling our own child.
+                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                    killed.push(pid);
+                }
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        if !future.done() {
+            // It started: end its worker rather than wait for the task.
+            for pid in pool.pids() {
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+        }
+        let err = future.result().unwrap_err();
+        let msg = err.to_string();
+        if msg.contains("while running this task") {
+            eprintln!("attempt {attempt}: a worker read the whole argument before its kill ({msg})");
+            continue;
+        }
+        assert!(matches!(err, Error::BrokenPool(_)), "{msg}");
+        assert!(msg.contains("before starting this task (sent 4 times)"), "{msg}");
+        // The fourth death failed it; one more may be the replacement that came after.
+        assert!((4..=5).contains(&killed.len()), "{} workers killed: {msg}", killed.len());
+        assert!(pool.submit(my_pid, 0).unwrap().result().is_ok(), "the pool goes on serving");
+        return;
+    }
+    panic!("in 3 attempts a worker always read the 64 MiB argument before its kill");
+}

@@ -48,7 +48,9 @@
 //!   its manager says, not when the last view happens to drop;
 //! - a `Shmem` closes its descriptor when dropped, but a forked worker has
 //!   already closed (and may have reused) that descriptor number, so a mapping
-//!   dropped in any process but the one that made it is unmapped by hand;
+//!   dropped in any process but the one that made it is left alone (its
+//!   `Shmem` forgotten): it goes when that process exits, as the parent's own
+//!   views of the segment, inherited and never dropped there, do;
 //! - `ftruncate` on tmpfs reserves nothing, and writing to a segment that
 //!   `/dev/shm` has no room for is a SIGBUS; so `share` checks the free space
 //!   and reserves the pages with `posix_fallocate` first.

@@ -104,17 +104,6 @@ pub(crate) fn reserve(_name: &str, _bytes: usize) -> Result<()> {
     Ok(())
 }
 
-/// Unmap a mapping inherited through fork, leaving its descriptor alone
-/// (the child closed that number, and may have reused it).
-///
-/// # Safety
-/// `ptr` and `len` must describe one whole live mapping that nothing uses afterwards.
-#[cfg(unix)]
-pub(crate) unsafe fn unmap_inherited(ptr: *mut u8, len: usize) {
-    // SAFETY: the caller's contract is munmap's.
-    let _ = unsafe { rustix::mm::munmap(ptr.cast(), len) };
-}
-
 /// This process's pid namespace (`/proc/self/ns/pid`), so pids in names mean the same here.
 #[cfg(target_os = "linux")]
 pub(crate) fn own_pidns() -> Option<u64> {

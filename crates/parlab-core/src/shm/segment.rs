@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -243,25 +242,52 @@ impl<T: Element> fmt::Debug for SharedView<T> {
     }
 }
 
+/// A segment mapped by the `shared_memory` crate, which unmaps it and closes
+/// its descriptor when dropped — except where that would be wrong (see
+/// [`Mapping`]'s `Drop`).
+struct Segment(Option<Shmem>);
+
+// SAFETY: `Shmem` is neither `Send` nor `Sync` only because it holds the
+// mapping's address as a raw pointer. Nothing in it belongs to a thread: a
+// descriptor, a length, names, and an address valid in the whole process, so
+// it may be dropped (munmap, close) on any thread.
+unsafe impl Send for Segment {}
+// SAFETY: through `&Segment` only the address and the length are read, and
+// the bytes there are never written once a handle to them exists (module
+// invariant); the creator writes them before sharing the `Mapping`.
+unsafe impl Sync for Segment {}
+
+impl Segment {
+    fn shmem(&self) -> &Shmem {
+        self.0.as_ref().expect("taken only in drop")
+    }
+
+    fn as_ptr(&self) -> *mut u8 {
+        self.shmem().as_ptr()
+    }
+
+    /// The whole segment, header included.
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is `len()` bytes long, stays mapped as long as
+        // `self`, and is not written once a handle to it exists (module
+        // invariant); before that only its creator, holding it alone, writes.
+        unsafe { self.shmem().as_slice() }
+    }
+}
+
 /// A mapping of one segment into this process.
 pub(crate) struct Mapping {
-    shmem: ManuallyDrop<Shmem>,
+    segment: Segment,
     pub name: String,
     /// The process that mapped it; a forked child inherits the mapping but not
     /// the right to tear it down (see `Drop`).
     pid: u32,
 }
 
-// SAFETY: the mapping is shared memory addressed by a raw pointer; after
-// creation it is only read, and `Shmem`'s own state is only touched by `Drop`.
-unsafe impl Send for Mapping {}
-// SAFETY: as above.
-unsafe impl Sync for Mapping {}
-
 impl Mapping {
     /// Wrap a segment this process just created (it is written through `data_ptr`).
     pub(crate) fn created(shmem: Shmem, name: String) -> Mapping {
-        Mapping { shmem: ManuallyDrop::new(shmem), name, pid: std::process::id() }
+        Mapping { segment: Segment(Some(shmem)), name, pid: std::process::id() }
     }
 
     /// Open and map the segment `handle` names, and check it against the handle.
@@ -281,8 +307,8 @@ impl Mapping {
             )),
             other => Error::Os(format!("could not attach shared-memory segment {}: {other}", handle.name)),
         })?;
-        let map = Mapping { shmem: ManuallyDrop::new(shmem), name: handle.name.clone(), pid: std::process::id() };
-        let actual = map.shmem.len();
+        let map = Mapping { segment: Segment(Some(shmem)), name: handle.name.clone(), pid: std::process::id() };
+        let actual = map.segment.shmem().len();
         if actual != expected {
             return Err(Error::InvalidArgument(format!(
                 "shared-memory segment {} has {actual} bytes, but a {}×{} {} matrix needs {expected}: \
@@ -310,8 +336,8 @@ impl Mapping {
     }
 
     pub(crate) fn data_ptr(&self) -> *mut u8 {
-        // SAFETY: every mapping is at least HEADER bytes (checked or created so).
-        unsafe { self.shmem.as_ptr().add(HEADER) }
+        // Every mapping is at least HEADER bytes (checked or created so), so this stays inside it.
+        self.segment.as_ptr().wrapping_add(HEADER)
     }
 
     /// Write the header (creator only, before any handle exists).
@@ -323,13 +349,11 @@ impl Mapping {
         h[16..24].copy_from_slice(&(rows as u64).to_le_bytes());
         h[24..32].copy_from_slice(&(cols as u64).to_le_bytes());
         // SAFETY: the mapping is at least HEADER bytes and only we know of it yet.
-        unsafe { std::ptr::copy_nonoverlapping(h.as_ptr(), self.shmem.as_ptr(), HEADER) };
+        unsafe { std::ptr::copy_nonoverlapping(h.as_ptr(), self.segment.as_ptr(), HEADER) };
     }
 
     fn read_header(&self) -> Option<(ElemType, usize, usize)> {
-        let mut h = [0u8; HEADER];
-        // SAFETY: callers checked the mapping holds at least HEADER bytes.
-        unsafe { std::ptr::copy_nonoverlapping(self.shmem.as_ptr(), h.as_mut_ptr(), HEADER) };
+        let h = self.segment.bytes().get(..HEADER)?;
         let word = |r: std::ops::Range<usize>| h[r].iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
         if word(0..8) != MAGIC || word(8..12) as u32 != VERSION {
             return None;
@@ -340,19 +364,16 @@ impl Mapping {
 }
 
 impl Drop for Mapping {
+    /// In the process that mapped it, `Shmem`'s own drop unmaps it and closes
+    /// its descriptor. A forked child inherits the mapping but not the
+    /// descriptor (a worker closes every inherited one, and may have reused
+    /// the number), so there `Shmem`'s drop would close somebody else's file:
+    /// the child leaves both alone, and the mapping goes when the child exits
+    /// — as every other mapping it inherited does (its parent's views of the
+    /// same segments, which nothing in the child ever drops).
     fn drop(&mut self) {
-        if std::process::id() == self.pid {
-            // SAFETY: dropped once, here.
-            unsafe { ManuallyDrop::drop(&mut self.shmem) };
-        } else {
-            // Inherited through fork: `Shmem`'s drop would also close a
-            // descriptor number that the child has closed and maybe reused.
-            // Unmap by hand and leave the descriptor alone.
-            #[cfg(unix)]
-            // SAFETY: the pointer and length describe this mapping, unused from now on.
-            unsafe {
-                super::os::unmap_inherited(self.shmem.as_ptr(), self.shmem.len())
-            };
+        if std::process::id() != self.pid {
+            std::mem::forget(self.segment.0.take());
         }
     }
 }

@@ -24,6 +24,8 @@ mod frontend;
 #[cfg(unix)]
 pub(crate) mod loaded;
 mod pools;
+#[cfg(all(test, target_os = "linux"))]
+mod protocol_tests;
 #[cfg(unix)]
 mod scheduler;
 #[cfg(unix)]

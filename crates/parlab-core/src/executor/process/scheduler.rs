@@ -99,8 +99,7 @@ struct Proc {
     writer: Option<crossbeam_channel::Sender<(Arc<Vec<u8>>, usize)>>,
     /// Frames are waiting with the writer thread: later ones must queue behind them.
     backlog: bool,
-    /// Jobs sent and not yet answered.
-    held: usize,
+    /// Jobs sent and not yet answered (what the worker holds).
     inflight: HashMap<u64, InFlight>,
     /// Takes no new work (its code snapshot is stale, or the pool shut down).
     retiring: bool,
@@ -205,7 +204,8 @@ impl Scheduler {
     }
 
     /// Encode a job's frame (outside the lock: it may be big), checking both
-    /// the frame and the smallest possible answer against the limit.
+    /// the frame and the answer a worker can always send (every item "too
+    /// large") against the limit.
     fn encode(&self, job: Job) -> Result<Queued> {
         let limit = self.max_frame();
         let n = job.items.len();
@@ -215,11 +215,7 @@ impl Scheduler {
             format!("one map chunk's arguments ({n} items; a smaller chunksize sends fewer at once)")
         };
         let too_large = |what: String, bytes: usize| Error::TooLarge { what, bytes: bytes as u64, limit: limit as u64 };
-        let bytes = wire::job_frame_len(job.items.iter().map(|(_, _, arg)| arg.len()));
-        if bytes > limit {
-            return Err(too_large(what, bytes));
-        }
-        let answer = wire::done_frame_floor(n);
+        let answer = wire::done_frame_bound(n);
         if answer > limit {
             return Err(too_large(format!("the answer to one map chunk of {n} items"), answer));
         }
@@ -231,8 +227,8 @@ impl Scheduler {
             gil: self.gil_on.load(Ordering::Acquire),
             interval_ns: self.interval_ns.load(Ordering::Acquire),
         };
-        let frame = wire::encode_job(&header, job.items.iter().map(|(i, _, arg)| (*i as u64, &job.args[arg.clone()])))
-            .map_err(|_| too_large(what, bytes))?;
+        let items = job.items.iter().map(|(i, _, arg)| (*i as u64, &job.args[arg.clone()]));
+        let frame = wire::encode_job(&header, items, limit).map_err(|bytes| too_large(what, bytes))?;
         Ok(Queued {
             id,
             tramp: job.tramp,
@@ -298,7 +294,6 @@ impl Scheduler {
             sock,
             writer: None,
             backlog: false,
-            held: 0,
             inflight: HashMap::new(),
             retiring: false,
             closed: false,
@@ -325,8 +320,8 @@ impl Scheduler {
         while let Some(next) = st.queue.front() {
             let room = self.threads + usize::from(next.prefetch);
             let Some(k) = (0..st.procs.len())
-                .filter(|&k| !st.procs[k].retiring && !st.procs[k].closed && st.procs[k].held < room)
-                .min_by_key(|&k| (st.procs[k].held, st.procs[k].index))
+                .filter(|&k| !st.procs[k].retiring && !st.procs[k].closed && st.procs[k].inflight.len() < room)
+                .min_by_key(|&k| (st.procs[k].inflight.len(), st.procs[k].index))
             else {
                 break;
             };
@@ -336,7 +331,6 @@ impl Scheduler {
             }
             let frame = Arc::clone(&job.frame);
             let p = &mut st.procs[k];
-            p.held += 1;
             p.inflight.insert(job.id, InFlight { job, sent_ns: now_ns(), started: false });
             self.write(p, frame);
         }

@@ -74,7 +74,7 @@ fn config(cases: u32) -> ProptestConfig {
 }
 
 fn job_frame(h: JobHeader, args: &[(u64, Vec<u8>)]) -> Vec<u8> {
-    encode_job(&h, args.iter().map(|(i, b)| (*i, b.as_slice()))).unwrap()
+    encode_job(&h, args.iter().map(|(i, b)| (*i, b.as_slice())), MAX_FRAME).unwrap()
 }
 
 fn header() -> impl Strategy<Value = JobHeader> {
@@ -89,11 +89,11 @@ fn items() -> impl Strategy<Value = Vec<(u64, Vec<u8>)>> {
 /// Frames whose first bytes are right, so the garbage reaches the fields;
 /// half of them with a length field that matches what follows.
 fn tagged_garbage() -> impl Strategy<Value = Vec<u8>> {
-    let parts = (any::<bool>(), any::<Option<u32>>(), prop::collection::vec(any::<u8>(), 0..200));
-    parts.prop_map(|(job, len, body)| {
+    let parts = (any::<u8>(), any::<Option<u32>>(), prop::collection::vec(any::<u8>(), 0..200));
+    parts.prop_map(|(tag, len, body)| {
         let len = len.unwrap_or(4 + body.len() as u32);
         let mut f = len.to_le_bytes().to_vec();
-        f.extend_from_slice(if job { b"plJ1" } else { b"plD1" });
+        f.extend_from_slice([b"plJ2", b"plD2", b"plS2"][tag as usize % 3]);
         f.extend_from_slice(&body);
         f
     })
@@ -101,7 +101,7 @@ fn tagged_garbage() -> impl Strategy<Value = Vec<u8>> {
 
 fn read_both(bytes: &[u8]) {
     let (job, a) = largest_alloc(|| read_job(&mut &bytes[..]).map(|_| ()));
-    let (done, b) = largest_alloc(|| read_done(&mut &bytes[..]).map(|_| ()));
+    let (done, b) = largest_alloc(|| read_reply(&mut &bytes[..]).map(|_| ()));
     assert!(a.max(b) <= ALLOC_BOUND, "reading {} bytes allocated {} at once", bytes.len(), a.max(b));
     for r in [job, done] {
         if let Err(e) = r {
@@ -160,8 +160,49 @@ proptest! {
     fn a_wrong_item_count_is_an_error(h in header(), args in items(), n in any::<u32>()) {
         let mut frame = job_frame(h, &args);
         prop_assume!(n as usize != args.len());
-        frame[4 + 4 + 33..4 + 4 + 37].copy_from_slice(&n.to_le_bytes());
+        // The count is postcard's varint right after the header, itself
+        // right after the length prefix and the tag.
+        let at = 8 + postcard::experimental::serialized_size(&h).unwrap();
+        let old = postcard::experimental::serialized_size(&(args.len() as u32)).unwrap();
+        frame.splice(at..at + old, postcard::to_stdvec(&n).unwrap());
+        let len = frame.len() as u32 - 4;
+        frame[..4].copy_from_slice(&len.to_le_bytes());
         let (r, biggest) = largest_alloc(|| read_job(&mut &frame[..]).map(|_| ()));
+        prop_assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData);
+        prop_assert!(biggest <= ALLOC_BOUND, "allocated {}", biggest);
+    }
+
+    #[test]
+    fn a_wrong_result_length_or_count_is_an_error(
+        lens in prop::collection::vec(0..50usize, 1..5),
+        k in any::<prop::sample::Index>(),
+        claim in any::<u64>(),
+        count in any::<Option<u32>>(),
+    ) {
+        // A real answer frame, then one item's length or the item count lied about.
+        let timing = ItemTiming { thread: 0, start_ns: 1, end_ns: 2, cpu_ns: None, gil_wait_ns: 0 };
+        let k = k.index(lens.len());
+        let mut w = DoneWriter::new(1, lens.len());
+        for (i, len) in lens.iter().enumerate() {
+            w.item(|out| {
+                out.resize(out.len() + len, 0xab);
+                (Status::Ok, timing)
+            });
+            if i == k && count.is_none() {
+                prop_assume!(claim != *len as u64);
+                w.claim_last(claim);
+            }
+        }
+        let mut bad = w.finish().unwrap();
+        if let Some(n) = count {
+            prop_assume!(n as usize != lens.len());
+            // The count is the varint after the id (1, one byte), after the length prefix and the tag.
+            let old = postcard::experimental::serialized_size(&(lens.len() as u32)).unwrap();
+            bad.splice(9..9 + old, postcard::to_stdvec(&n).unwrap());
+            let len = bad.len() as u32 - 4;
+            bad[..4].copy_from_slice(&len.to_le_bytes());
+        }
+        let (r, biggest) = largest_alloc(|| read_reply(&mut &bad[..]).map(|_| ()));
         prop_assert_eq!(r.unwrap_err().kind(), ErrorKind::InvalidData);
         prop_assert!(biggest <= ALLOC_BOUND, "allocated {}", biggest);
     }
@@ -169,11 +210,11 @@ proptest! {
 
 #[test]
 fn a_length_field_of_4_gib_allocates_only_what_arrives() {
-    for tag in [b"plJ1", b"plD1"] {
+    for tag in [b"plJ2", b"plD2", b"plS2"] {
         let mut frame = u32::MAX.to_le_bytes().to_vec();
         frame.extend_from_slice(tag);
         frame.extend_from_slice(&[0xff; 64]);
-        let (r, biggest) = largest_alloc(|| read_done(&mut &frame[..]).map(|_| ()));
+        let (r, biggest) = largest_alloc(|| read_reply(&mut &frame[..]).map(|_| ()));
         assert_eq!(r.unwrap_err().kind(), ErrorKind::UnexpectedEof);
         assert!(biggest <= ALLOC_BOUND, "allocated {biggest}");
     }
@@ -219,10 +260,10 @@ fn feed_worker(bytes: &[u8]) -> Fed {
     let mut reader = BufReader::new(sock);
     let mut replies = Vec::new();
     let unreadable = loop {
-        match read_done(&mut reader) {
+        match read_reply(&mut reader) {
             // A worker says it has taken a job before running it; only answers count here.
-            Ok(Some(done)) if done.id & STARTED != 0 => {}
-            Ok(Some(done)) => replies.push(done),
+            Ok(Some(Reply::Started(_))) => {}
+            Ok(Some(Reply::Done(done))) => replies.push(done),
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
@@ -266,7 +307,6 @@ proptest! {
     #[test]
     fn a_worker_refuses_a_job_whose_code_is_not_mapped(h in header(), args in items()) {
         prop_assume!(unmapped(h.tramp) || unmapped(h.func));
-        prop_assume!(h.id & STARTED == 0); // the pool's job ids never carry the "started" bit
         let fed = feed_worker(&job_frame(h, &args));
         prop_assert_eq!(fed.exit, 0);
         prop_assert_eq!(fed.replies.len(), 1);

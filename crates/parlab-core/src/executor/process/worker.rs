@@ -315,10 +315,10 @@ impl Worker {
 /// Answer every item of a job that cannot run with `msg`.
 fn refuse(job: &JobMsg, thread: u32, msg: &str) -> std::io::Result<Vec<u8>> {
     let mut done = DoneWriter::new(job.header.id, job.items.len());
-    for (index, _) in &job.items {
+    for _ in &job.items {
         done.item(|out| {
             out.extend_from_slice(msg.as_bytes());
-            let timing = ItemTiming { index: *index, thread, start_ns: 0, end_ns: 0, cpu_ns: None, gil_wait_ns: 0 };
+            let timing = ItemTiming { thread, start_ns: 0, end_ns: 0, cpu_ns: None, gil_wait_ns: 0 };
             (wire::Status::Refused, timing)
         });
     }
@@ -334,10 +334,9 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
     let func = base.wrapping_add(h.func as usize);
     let n = job.items.len();
     let mut done = DoneWriter::new(h.id, n);
-    for (i, (index, range)) in job.items.iter().enumerate() {
+    for (i, (_, range)) in job.items.iter().enumerate() {
         let arg = job.arg(range);
         done.item(|out| {
-            let start = out.len();
             let mut call = || {
                 // Outside the task's span, as a pool that really ran tasks one at a time would show it.
                 let _turn = super::serial_turn::SerialTurn::take();
@@ -347,28 +346,24 @@ fn run_job(job: JobMsg, thread: u32, base: usize, max_frame: usize) -> std::io::
                 let status = unsafe { tramp(func, arg, out) };
                 let (start_ns, end_ns, cpu_ns) = clock.stop();
                 let gil_wait_ns = crate::gil::waited_ns() - wait0;
-                (status, ItemTiming { index: *index, thread, start_ns, end_ns, cpu_ns, gil_wait_ns })
+                (status, ItemTiming { thread, start_ns, end_ns, cpu_ns, gil_wait_ns })
             };
-            let (status, timing) = if h.gil {
+            if h.gil {
                 ThreadGil::with_current(|slot| match slot {
                     Some(slot) => slot.hold(call),
                     None => call(),
                 })
             } else {
                 call()
-            };
-            // Room for the items still to come, each at its smallest (the
-            // pool refused jobs whose smallest answer would not fit).
-            let rest = (n - i - 1) * (wire::ITEM_HEAD + wire::TOO_LARGE_LEN);
-            let frame_len = out.len() - 4; // without the length prefix
-            if frame_len.saturating_add(rest) <= max_frame {
-                return (status, timing);
             }
-            let reached = if n == 1 { out.len() - start } else { frame_len + rest };
-            out.truncate(start);
-            out.extend_from_slice(&wire::too_large_payload(reached as u64, max_frame as u64, n as u64));
-            (wire::Status::TooLarge, timing)
         });
+        // Room for the items still to come, each as a "too large" report at
+        // most (the pool refused jobs whose answer of those would not fit).
+        let bound = done.bound(n - i - 1);
+        if bound > max_frame {
+            let reached = if n == 1 { done.last_len() } else { bound };
+            done.too_large_last(reached as u64, max_frame as u64, n as u64);
+        }
     }
     done.finish()
 }

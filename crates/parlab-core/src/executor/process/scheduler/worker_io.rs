@@ -10,6 +10,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, Signal, WaitOptions, kill_process, waitpid};
 
 use super::*;
+use crate::executor::process::wire::Reply;
 
 impl Scheduler {
     /// Send a frame without waiting: what the socket cannot take now goes to
@@ -75,54 +76,87 @@ impl Scheduler {
     }
 
     /// The reader thread: results in, until the worker's socket ends; then reap it.
+    ///
+    /// A reply that cannot be read, or that breaks the protocol (an answer or
+    /// a "started" for a job the worker does not hold, an answer with another
+    /// number of results than its job has tasks), ends the worker: its stream
+    /// can no longer be trusted. What it held fails (or, never started, is
+    /// sent again) naming the reason, and the pool replaces it.
     pub(super) fn read_worker(self: Arc<Self>, serial: u64, pid: libc::pid_t, sock: UnixStream) {
         let mut reader = std::io::BufReader::with_capacity(1 << 16, sock);
-        let mut malformed = None;
-        while let Some(done) = wire::read_done(&mut reader).unwrap_or_else(|e| {
-            malformed = (e.kind() == std::io::ErrorKind::InvalidData).then_some(e);
-            None
-        }) {
+        let mut broken: Option<String> = None;
+        loop {
+            let reply = match wire::read_reply(&mut reader) {
+                Ok(Some(reply)) => reply,
+                Ok(None) => break,
+                Err(e) => {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        broken = Some(format!("sent a reply the pool could not read ({e})"));
+                    }
+                    break;
+                }
+            };
             let mut st = lock(&self.state);
             let Some(p) = st.procs.iter_mut().find(|p| p.serial == serial) else { break };
-            if done.id & wire::STARTED != 0 {
-                if let Some(f) = p.inflight.get_mut(&(done.id & !wire::STARTED)) {
+            let done = match reply {
+                Reply::Started(id) => {
+                    let Some(f) = p.inflight.get_mut(&id) else {
+                        broken =
+                            Some(format!("broke the protocol (it said it started job {id}, which it does not hold)"));
+                        break;
+                    };
                     f.started = true;
                     f.job.control.mark_running();
                     if f.job.frame.len() > 1 << 16 {
                         // Never sent again now: do not keep a big argument's copy.
                         f.job.frame = Arc::new(Vec::new());
                     }
+                    continue;
                 }
-                continue;
+                Reply::Done(done) => done,
+            };
+            let tasks = match p.inflight.get(&done.id) {
+                Some(f) => f.job.labels.len(),
+                None => {
+                    broken = Some(format!("broke the protocol (an answer to job {}, which it does not hold)", done.id));
+                    break;
+                }
+            };
+            if done.items.len() != tasks {
+                broken = Some(format!(
+                    "broke the protocol ({} result{} for a job of {tasks} tasks)",
+                    done.items.len(),
+                    if done.items.len() == 1 { "" } else { "s" }
+                ));
+                break;
             }
-            let job = p.inflight.remove(&done.id);
-            p.held -= 1;
+            let Some(InFlight { job: Queued { labels, done: finish, .. }, .. }) = p.inflight.remove(&done.id) else {
+                break; // just seen under this lock
+            };
             let lane_worker = p.index;
             if p.retiring && p.inflight.is_empty() {
                 close(p);
             }
             self.pump(&mut st);
             drop(st);
-            if let Some(InFlight { job: Queued { labels, done: finish, .. }, .. }) = job {
-                self.journal.extend(done.items.iter().zip(labels).map(|(item, (index, label))| RawTask {
-                    index,
-                    arg: label,
-                    lane: Lane { worker: lane_worker, thread: item.timing.thread as usize, pid: pid as u32, host: 0 },
-                    start_ns: item.timing.start_ns,
-                    end_ns: item.timing.end_ns,
-                    cpu_ns: item.timing.cpu_ns,
-                    gil_wait_ns: item.timing.gil_wait_ns,
-                    ok: item.status == wire::Status::Ok,
-                }));
-                finish(Ok(done));
-            }
+            self.journal.extend(done.items.iter().zip(labels).map(|(item, (index, label))| RawTask {
+                index,
+                arg: label,
+                lane: Lane { worker: lane_worker, thread: item.timing.thread as usize, pid: pid as u32, host: 0 },
+                start_ns: item.timing.start_ns,
+                end_ns: item.timing.end_ns,
+                cpu_ns: item.timing.cpu_ns,
+                gil_wait_ns: item.timing.gil_wait_ns,
+                ok: item.status == wire::Status::Ok,
+            }));
+            finish(Ok(done));
         }
-        if malformed.is_some() {
+        if broken.is_some() {
             // The worker lives on but its stream is garbage: end it, or reaping it would wait forever.
             kill(pid);
         }
-        let how = match (reap(pid), malformed) {
-            (_, Some(e)) => format!("sent a reply the pool could not read ({e}), so the pool ended it"),
+        let how = match (reap(pid), broken) {
+            (_, Some(why)) => format!("{why}, so the pool ended it"),
             (how, None) => how,
         };
         self.on_exit(serial, pid, &how);
@@ -171,10 +205,11 @@ impl Scheduler {
             let msg = if started {
                 format!("worker process {pid} {how} while running this task; the pool replaced it")
             } else {
-                let sent = job.resends + 1;
-                format!(
-                    "worker process {pid} {how} before starting this task (sent {sent} times); the pool replaced it"
-                )
+                let sent = match job.resends + 1 {
+                    1 => "once".to_string(),
+                    n => format!("{n} times"),
+                };
+                format!("worker process {pid} {how} before starting this task (sent {sent}); the pool replaced it")
             };
             self.journal.extend(job.labels.iter().map(|(index, label)| RawTask {
                 index: *index,
