@@ -10,7 +10,7 @@ first result (the cell after it, `let a: u64 = 1; a`, done; all three counted fr
 then a pool cell (ThreadPool::new(2)?.run(...) over 4 short sleeps) run once and rerun unchanged.
 
 Three kernels, one after another, on the kernelspec scripts/setup installs (so through
-scripts/evcxr-kernel and .evcxr/init.evcxr's `:cache`), in notebooks/ like a notebook's kernel:
+scripts/evcxr-kernel), in notebooks/ like a notebook's kernel:
   cold        empty evcxr cache, empty tmpdir slots: a fresh machine or clone
   warm        the same again: what the next kernel gets (a restart, the next notebook, CI's next
               notebook), since it reuses the first kernel's tmpdir slot
