@@ -13,11 +13,14 @@ use std::os::unix::net::UnixStream as Socket;
 #[cfg(windows)]
 use std::os::windows::fs::FileExt;
 
-use super::{Measurements, TRANSFER_SAMPLES};
+use super::measurements::Measurements;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::executor::{Arg, Output, Sequential};
 use crate::record::Run;
+
+/// How many tasks' arguments and results are shipped through a socket to time the transfer.
+pub const TRANSFER_SAMPLES: usize = 32;
 
 /// Run `args` through `f` on this thread and measure them (`args` is not empty).
 pub(super) fn measure<A: Arg, R: Output>(f: fn(A) -> R, args: Vec<A>, cores: usize) -> Result<(Measurements, Run)> {
