@@ -74,22 +74,8 @@ pub fn submit_all<E: Executor, A: Arg, R: Output>(
     f: fn(A) -> R,
     args: impl IntoIterator<Item = A>,
 ) -> Result<(Vec<R>, Run)> {
-    pool.take_run();
-    let futures = args.into_iter().map(|a| pool.submit(f, a)).collect::<Result<Vec<_>>>();
-    let values = futures.and_then(|fs| fs.into_iter().map(Future::result).collect::<Result<Vec<R>>>());
-    let run = pool.take_run();
-    values.map(|v| (v, run))
-}
-
-/// `map_chunked` and the run it recorded.
-pub fn run_chunked<E: Executor, A: Arg, R: Output>(
-    pool: &E,
-    f: fn(A) -> R,
-    args: impl IntoIterator<Item = A>,
-    chunksize: usize,
-) -> Result<(Vec<R>, Run)> {
-    pool.take_run();
-    let out = pool.map_chunked(f, args, chunksize);
-    let run = pool.take_run();
-    out.map(|v| (v, run))
+    pool.recorded(|| {
+        let futures = args.into_iter().map(|a| pool.submit(f, a)).collect::<Result<Vec<_>>>()?;
+        futures.into_iter().map(Future::result).collect()
+    })
 }

@@ -45,10 +45,36 @@ pub trait Executor {
     /// Map `f` over `args` and also return the [`Run`] recorded for exactly
     /// these tasks (records not taken before the call are dropped).
     fn run<A: Arg, R: Output>(&self, f: fn(A) -> R, args: impl IntoIterator<Item = A>) -> Result<(Vec<R>, Run)> {
+        self.recorded(|| self.map(f, args))
+    }
+
+    /// [`Executor::run`] with `chunksize` arguments per chunk ([`Executor::map_chunked`]).
+    fn run_chunked<A: Arg, R: Output>(
+        &self,
+        f: fn(A) -> R,
+        args: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> Result<(Vec<R>, Run)> {
+        self.recorded(|| self.map_chunked(f, args, chunksize))
+    }
+
+    /// Do `work` with this executor and return its value with the [`Run`]
+    /// recorded for exactly the tasks it ran (records not taken before are dropped).
+    ///
+    /// ```
+    /// use parlab_core::prelude::*;
+    /// # fn main() -> parlab_core::Result<()> {
+    /// fn square(x: u64) -> u64 { x * x }
+    /// let pool = ThreadPool::new(2)?;
+    /// let (sum, run) = pool.recorded(|| Ok(pool.submit(square, 3)?.result()? + pool.submit(square, 4)?.result()?))?;
+    /// assert_eq!((sum, run.tasks.len()), (25, 2));
+    /// # Ok(()) }
+    /// ```
+    fn recorded<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<(T, Run)> {
         self.take_run(); // start a fresh run: drop records nobody took
-        let out = self.map(f, args);
+        let out = work();
         let run = self.take_run();
-        out.map(|values| (values, run))
+        out.map(|value| (value, run))
     }
 
     /// The tasks finished since the last call, as a [`Run`] labelled with [`Executor::name`].

@@ -34,12 +34,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
 
-pub mod demo;
 pub mod distance;
 pub mod tasks;
 
-pub use demo::{Algorithm, FourWays, Outcome, PathDemo};
-pub use distance::{pack_rows, path_distance, path_distance_bits};
+pub use distance::{Algorithm, pack_rows, path_distance, path_distance_bits};
 pub use tasks::{path_distance_bits_shm, path_distance_bits_task, path_distance_shm, path_distance_task};
 
 /// A directed graph as an `M × M` `u8` adjacency matrix: `adj[[r, c]] != 0`
