@@ -35,7 +35,7 @@ pub(super) fn measure<A: Arg, R: Output>(f: fn(A) -> R, args: Vec<A>, cores: usi
 
     let run_queue = RunQueue::open();
     let blocks = Blocks::open();
-    let (outputs, run) = Sequential::new().run(
+    let (outputs, run) = Sequential::new().run_closure(
         |arg: A| {
             let (q0, b0) = (run_queue.delay_ns(), blocks.count());
             let (w0, c0) = (clock::now_ns(), clock::thread_cpu_ns());

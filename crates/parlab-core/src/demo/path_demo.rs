@@ -135,12 +135,12 @@ impl PathDemo {
     pub fn run_way(&self, way: Way, workers: usize) -> Result<Outcome> {
         let label = way.label(workers);
         let (distances, run) = match way {
-            Way::Sequential => local(Sequential::new().run(self.solver()?, self.pairs.iter().copied()))?,
+            Way::Sequential => local(Sequential::new().run_closure(self.solver()?, self.pairs.iter().copied()))?,
             Way::Copied => remote(self.copied(workers))?,
             Way::SharedMemory => remote(self.shared(workers))?,
             Way::Threads | Way::ThreadsUnderGil => {
                 let pool = ThreadPool::new(workers)?.gil(way == Way::ThreadsUnderGil);
-                let out = pool.run(self.solver()?, self.pairs.iter().copied());
+                let out = pool.run_closure(self.solver()?, self.pairs.iter().copied());
                 pool.shutdown(true, false);
                 local(out)?
             }

@@ -16,7 +16,7 @@ pub fn check_1<F>(task: F) -> Feedback
 where
     F: Fn(usize) -> usize + Send + Sync + 'static,
 {
-    let run = ThreadPool::new(WAITERS).and_then(|pool| pool.gil(true).run(task, 0..WAITERS));
+    let run = ThreadPool::new(WAITERS).and_then(|pool| pool.gil(true).run_closure(task, 0..WAITERS));
     let (values, run) = match run {
         Ok(out) => out,
         Err(e) => return Feedback::not_yet(format!("the pool could not run the task: {e}")),

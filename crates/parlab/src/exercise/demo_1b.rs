@@ -3,7 +3,7 @@
 
 use super::{Feedback, Solution};
 use crate::Result;
-use crate::executor::ThreadPool;
+use crate::executor::{Executor, ThreadPool};
 
 /// Exercise 1: `order` must list the tasks in the order they finish, given
 /// the sleep each one drew (`drawn[i]` for task `i`, all started at once).

@@ -44,7 +44,7 @@ where
     let mut last = None;
     for _ in 0..3 {
         let t = std::sync::Arc::clone(&task);
-        let out = ThreadPool::new(2).and_then(|p| p.gil(true).run(move |x: u64| t(x), [n, n]));
+        let out = ThreadPool::new(2).and_then(|p| p.gil(true).run_closure(move |x: u64| t(x), [n, n]));
         let (values, run) = match out {
             Ok(out) => out,
             Err(e) => return Feedback::not_yet(format!("the pool could not run the task: {e}")),

@@ -29,7 +29,8 @@ where
     let mut seen = Vec::new();
     for _ in 0..3 {
         let t = std::sync::Arc::clone(&task);
-        let out = ThreadPool::new(2).and_then(|p| p.gil(true).run(move |q: (usize, usize)| t(q), asked.clone()));
+        let out =
+            ThreadPool::new(2).and_then(|p| p.gil(true).run_closure(move |q: (usize, usize)| t(q), asked.clone()));
         let (got, run) = match out {
             Ok(out) => out,
             Err(e) => return Feedback::not_yet(format!("the pool could not run the task: {e}")),

@@ -44,7 +44,7 @@ pub(crate) mod worker;
 use frontend::Pool;
 #[cfg(all(unix, feature = "mpi"))]
 pub(crate) use frontend::{decode, trampoline};
-pub use pools::{HybridPool, Process, ProcessPool};
+pub use pools::{Hybrid, HybridPool, Layout, Process, ProcessPool, ProcessPoolOf, Single};
 pub use start_method::StartMethod;
 #[cfg(windows)]
 use unsupported::Pool;
