@@ -10,7 +10,7 @@
 use clap::Args as ClapArgs;
 use parlab::prelude::*;
 
-use crate::demo::{process_pool, thread_pool};
+use super::pools::{process_pool, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::{Ctx, task_time_table};

@@ -12,7 +12,7 @@ use parlab::executor::Output;
 use parlab::prelude::*;
 use parlab::record::{Sweep, amdahl_speedup};
 
-use crate::demo::{process_pool, thread_pool};
+use super::pools::{process_pool, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach};
 use crate::output::{Ctx, secs};

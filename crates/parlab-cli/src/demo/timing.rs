@@ -12,7 +12,7 @@ use clap::Args as ClapArgs;
 use parlab::executor::{Arg, Output};
 use parlab::prelude::*;
 
-use crate::demo::{Reaped, process_pool, submit_all, thread_pool};
+use super::pools::{Reaped, process_pool, submit_all, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::{Ctx, task_time_table};

@@ -10,7 +10,7 @@
 use clap::Args as ClapArgs;
 use parlab::prelude::*;
 
-use crate::demo::{hybrid_pool, process_pool, thread_pool};
+use super::pools::{hybrid_pool, process_pool, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::Ctx;

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::executor::future::Future;
 
 /// How many bytes of encoded arguments a pool's `map` keeps waiting for workers.
+#[cfg_attr(windows, allow(dead_code))] // process and MPI pools only
 pub(crate) const MAX_PENDING_BYTES: usize = 64 << 20;
 
 /// Split `args` into owned chunks of `chunksize`.
@@ -72,6 +73,7 @@ fn collect_chunk<R>(chunk: Future<Vec<Result<R>>>, values: &mut Vec<R>, first_er
 /// sent by copy (a matrix) is held a few times, not once per task — Python's
 /// executor bounds its call queue the same way — while small arguments never
 /// reach the bound: the caller encodes everything and waits once.
+#[cfg_attr(windows, allow(dead_code))] // process and MPI pools only
 pub(crate) fn map_windowed<A, R>(
     args: impl IntoIterator<Item = A>,
     chunksize: usize,

@@ -2,9 +2,9 @@
 //!
 //! Invariant: every executor honours the same contract, modelled on Python's
 //! `concurrent.futures`: `submit` returns a [`Future`]; `map` returns results in
-//! submission order; a task that panics becomes an [`Error::Panicked`] value and
+//! submission order; a task that panics becomes an [`Error::Panicked`](crate::Error::Panicked) value and
 //! the executor keeps serving; after `shutdown` every submit is refused with
-//! [`Error::Shutdown`]; dropping an executor shuts it down without blocking.
+//! [`Error::Shutdown`](crate::Error::Shutdown); dropping an executor shuts it down without blocking.
 //!
 //! | executor | runs tasks on | takes | GIL (simulated) |
 //! |---|---|---|---|
@@ -24,7 +24,7 @@
 //! What crosses to a worker in one message — a task's argument, a `map`
 //! chunk's arguments, and what comes back — must stay under 4 GiB once
 //! encoded; beyond that `submit` and `map` refuse it (or its future fails)
-//! with [`Error::TooLarge`]. Big data belongs in [`crate::shm`].
+//! with [`Error::TooLarge`](crate::Error::TooLarge). Big data belongs in [`crate::shm`].
 //!
 //! # Living inside a notebook
 //! evcxr links a private copy of every dependency into each cell, so a pool

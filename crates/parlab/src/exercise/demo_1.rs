@@ -1,9 +1,9 @@
 //! Exercises of `demo_1.ipynb`: a waiting task that releases the GIL, and what
 //! a process pool can be handed.
 
-use super::{Feedback, Solution};
-use crate::check;
-use crate::executor::ThreadPool;
+use super::feedback::{Feedback, Solution};
+use parlab_core::check;
+use parlab_core::executor::ThreadPool;
 
 /// How many threads, and tasks, exercise 1 runs.
 const WAITERS: usize = 4;

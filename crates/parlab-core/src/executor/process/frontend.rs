@@ -18,8 +18,9 @@ use crate::record::{ExecutorKind, Run};
 use crate::runtime;
 
 use super::scheduler::{Job, Scheduler};
+use super::start_method::{StartMethod, init_called};
 use super::wire::{self, Status};
-use super::{StartMethod, codec, loaded, worker};
+use super::{codec, loaded, worker};
 
 /// Decode the argument, call `func`, encode the result; catch a panic.
 ///
@@ -104,7 +105,7 @@ impl Pool {
                             .into(),
                     ));
                 }
-                if !crate::init::INIT_CALLED.load(Ordering::Acquire) {
+                if !init_called() {
                     return Err(Error::NotInitialized);
                 }
                 let base =

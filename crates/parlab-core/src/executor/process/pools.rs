@@ -14,7 +14,11 @@ use crate::executor::contract::{Arg, Executor, Output};
 use crate::executor::future::Future;
 use crate::record::{ExecutorKind, Run};
 
-use super::{Pool, StartMethod};
+#[cfg(unix)]
+use super::frontend::Pool;
+use super::start_method::StartMethod;
+#[cfg(windows)]
+use super::unsupported::Pool;
 
 /// How a process pool's workers are laid out: what [`ProcessPool`] and
 /// [`HybridPool`] differ in. Implemented by [`Single`] and [`Hybrid`] only.

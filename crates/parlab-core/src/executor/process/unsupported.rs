@@ -11,7 +11,7 @@ use crate::executor::contract::{Arg, Output};
 use crate::executor::future::Future;
 use crate::record::{ExecutorKind, Run};
 
-use super::StartMethod;
+use super::start_method::StartMethod;
 
 /// No value of this type exists.
 enum Never {}
