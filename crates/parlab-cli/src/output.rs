@@ -73,17 +73,19 @@ impl Ctx {
 
     /// Run `work` under a spinner labelled `label` (on stderr, if shown at all).
     pub fn step<T>(&self, label: &str, work: impl FnOnce() -> Result<T, CliError>) -> Result<T, CliError> {
-        let spinner = if self.progress {
-            let s = ProgressBar::new_spinner().with_style(style("{spinner:.cyan} {msg} {elapsed:.dim}"));
-            s.set_message(label.to_string());
-            s.enable_steady_tick(Duration::from_millis(100));
-            s
-        } else {
-            ProgressBar::hidden()
-        };
-        let out = work();
-        spinner.finish_and_clear();
-        out
+        let _spinner = self.spinner(label);
+        work()
+    }
+
+    /// A spinner labelled `label` (on stderr, if shown at all), cleared when dropped.
+    pub fn spinner(&self, label: &str) -> Spinner {
+        if !self.progress {
+            return Spinner(ProgressBar::hidden());
+        }
+        let s = ProgressBar::new_spinner().with_style(style("{spinner:.cyan} {msg} {elapsed:.dim}"));
+        s.set_message(label.to_string());
+        s.enable_steady_tick(Duration::from_millis(100));
+        Spinner(s)
     }
 
     /// A bar of `len` steps; the caller ticks it with `inc(1)` and finishes it.
@@ -143,6 +145,15 @@ impl Ctx {
             self.say(format!("\n{} charts written to {} (PNG and SVG)", charts.len(), dir.display()));
         }
         Ok(())
+    }
+}
+
+/// A spinner that clears itself from the terminal when dropped, however its step ended.
+pub struct Spinner(ProgressBar);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
     }
 }
 

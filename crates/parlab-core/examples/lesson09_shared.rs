@@ -5,8 +5,9 @@
 //! cargo run --release -p parlab-core --example lesson09_shared
 //! ```
 
+use parlab_core::demo::PathDemo;
+use parlab_core::graph::Algorithm;
 use parlab_core::graph::Graph;
-use parlab_core::graph::{Algorithm, PathDemo};
 use parlab_core::prelude::*;
 
 fn main() -> parlab_core::Result<()> {

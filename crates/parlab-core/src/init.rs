@@ -1,13 +1,8 @@
 //! The `init` call a program that uses the `Spawn` start method makes first.
 //!
-//! Invariant: `INIT_CALLED` is true only after `init` returned in this
-//! program (a spawned worker never returns from it).
-
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Set by [`init`]; the `Spawn` start method refuses to run without it.
-/// (A plain static is right here: `Spawn` is for compiled programs, not notebooks.)
-pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
+//! Invariant: in a worker started by a pool, `init` serves and never returns;
+//! in the program itself it returns, and only then marks the program as
+//! initialised (what `Spawn` checks before starting workers).
 
 /// Call first thing in `main` of a program that uses the `Spawn` start method.
 ///
@@ -15,7 +10,7 @@ pub(crate) static INIT_CALLED: AtomicBool = AtomicBool::new(false);
 /// exits. In the program itself it returns at once. It is the Rust form of
 /// Python's `if __name__ == "__main__":` guard — without it, a re-executed
 /// worker would run your `main` again; with it missing, `Spawn` refuses to
-/// start workers ([`Error::NotInitialized`]) instead of starting them forever.
+/// start workers ([`Error::NotInitialized`](crate::Error::NotInitialized)) instead of starting them forever.
 ///
 /// ```no_run
 /// use parlab_core::prelude::*;
@@ -34,5 +29,5 @@ pub fn init() {
     crate::executor::process::worker::serve_if_spawned();
     #[cfg(feature = "mpi")]
     crate::executor::serve_if_rank();
-    INIT_CALLED.store(true, Ordering::Release);
+    crate::executor::process::mark_init_called();
 }

@@ -9,6 +9,8 @@
 //!   [`Future`](executor::Future), `map` with a chunk size,
 //!   [`as_completed`](executor::as_completed) and [`wait`](executor::wait); with the
 //!   cargo feature `mpi`, also `MpiPool`: MPI ranks started with `mpirun`, on several hosts.
+//! - [`demo`] — the notebooks' demos as one call each (demo 2's [`PathDemo`](demo::PathDemo)),
+//!   built on [`graph`] (data and algorithms) and the executors.
 //! - [`gil`] — a simulated Global Interpreter Lock, so the same Rust threads can
 //!   behave like CPython's threads (GIL on) or the free-threaded build (GIL off).
 //! - [`workload`] — the seed's tasks: `delayed_return`, `long_factorize`,
@@ -40,6 +42,7 @@
 pub mod advisor;
 pub mod check;
 mod clock;
+pub mod demo;
 pub mod error;
 pub mod executor;
 pub mod fault;
@@ -66,6 +69,7 @@ pub use rayon;
 /// Everything a notebook or example needs, in one `use`.
 pub mod prelude {
     pub use crate::advisor::{Advice, Advisor, Recommendation, Verdict, WorkloadClass, advise};
+    pub use crate::demo::PathDemo;
     pub use crate::error::{Error, Result};
     #[cfg(all(feature = "mpi", target_os = "linux"))]
     pub use crate::executor::NamespaceCluster;
@@ -75,7 +79,7 @@ pub mod prelude {
         Executor, Future, HybridPool, Process, ProcessPool, ReturnWhen, Sequential, StartMethod, ThreadPool,
         as_completed, par_run, wait, wait_timeout,
     };
-    pub use crate::graph::{BitGraph, Graph, PathDemo};
+    pub use crate::graph::{BitGraph, Graph};
     pub use crate::machine::{Cpus, Offer};
     pub use crate::record::{ExecutorKind, Lane, Report, Run, Sweep, TaskRecord, compare, timed};
     pub use crate::shm::{MatrixHandle, SharedMatrix, SharedMemoryManager};

@@ -210,7 +210,7 @@ pub fn to_json(runs: &[&Run]) -> String {
 /// let (_, a) = Sequential::new().run(sum_square, [10u64, 20])?;
 /// let (_, b) = ThreadPool::new(2)?.run(sum_square, [10u64, 20])?;
 /// let path = std::env::temp_dir().join(format!("parlab-doc-traces-{}.json", std::process::id()));
-/// parlab_core::record::save_traces(&[&a, &b], &path)?;
+/// parlab_core::trace::save_traces(&[&a, &b], &path)?;
 /// # std::fs::remove_file(&path)?;
 /// # Ok(()) }
 /// ```

@@ -199,15 +199,61 @@ fn thread_pool_takes_capturing_closures() {
     let pool = ThreadPool::new(2).unwrap();
     let words = vec!["alpha".to_string(), "beta".to_string()];
     let prefix = String::from("> ");
-    let out = pool.map(move |w: String| format!("{prefix}{w}"), words).unwrap();
+    let out = pool.map_closure(move |w: String| format!("{prefix}{w}"), words).unwrap();
     assert_eq!(out, ["> alpha", "> beta"]);
     let shared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = shared.clone();
-    pool.submit(move |n: usize| counter.fetch_add(n, std::sync::atomic::Ordering::SeqCst), 5)
+    pool.submit_closure(move |n: usize| counter.fetch_add(n, std::sync::atomic::Ordering::SeqCst), 5)
         .unwrap()
         .result()
         .unwrap();
     assert_eq!(shared.load(std::sync::atomic::Ordering::SeqCst), 5);
+    let offset = 10u64;
+    let chunked = pool.map_chunked_closure(move |x: u64| x + offset, 0..10, 4).unwrap();
+    assert_eq!(chunked, (10..20).collect::<Vec<_>>());
+    let (out, run) = pool.run_closure(move |x: u64| x * offset, 0..3).unwrap();
+    assert_eq!((out, run.tasks.len()), (vec![0, 10, 20], 3));
+    assert_eq!(pool.map_chunked_closure(move |x: u64| x, 0..3, 0).unwrap_err(), Error::ZeroChunksize);
+}
+
+#[test]
+fn sequential_takes_closures_that_borrow_and_mutate() {
+    let seq = Sequential::new();
+    let table = [3u64, 1, 4, 1, 5];
+    let mut seen = 0;
+    let (sums, run) = seq
+        .run_closure(
+            |(lo, hi): (usize, usize)| {
+                seen += 1;
+                table[lo..hi].iter().sum::<u64>()
+            },
+            [(0, 2), (2, 5)],
+        )
+        .unwrap();
+    assert_eq!((sums, run.tasks.len(), seen), (vec![4, 10], 2, 2));
+    assert_eq!(seq.submit_closure(|x: u64| x + table[0], 1).unwrap().result().unwrap(), 4);
+    assert_eq!(seq.map_closure(|i: usize| table[i], [4, 0]).unwrap(), [5, 3]);
+    seq.shutdown(true, false);
+    assert_eq!(seq.map_closure(|i: usize| table[i], [0]).unwrap_err(), Error::Shutdown);
+}
+
+#[test]
+fn every_executor_records_exactly_the_tasks_of_one_run() {
+    fn square(x: u64) -> u64 {
+        x * x
+    }
+    fn check(ex: &impl Executor) {
+        ex.map(square, 0..3).unwrap(); // records nobody took: dropped by the next run
+        let (out, run) = ex.run_chunked(square, 0..5, 2).unwrap();
+        assert_eq!((out, run.tasks.len()), (vec![0, 1, 4, 9, 16], 5), "{}", ex.name());
+        let (n, run) = ex.recorded(|| ex.submit(square, 7)?.result()).unwrap();
+        assert_eq!((n, run.tasks.len()), (49, 1), "{}", ex.name());
+        assert_eq!(ex.run_chunked(square, 0..2, 0).unwrap_err(), Error::ZeroChunksize, "{}", ex.name());
+    }
+    check(&Sequential::new());
+    check(&ThreadPool::new(2).unwrap());
+    check(&ProcessPool::new(2).unwrap());
+    check(&HybridPool::new(2, 2).unwrap());
 }
 
 #[test]

@@ -1,14 +1,12 @@
 //! Graph and path distances: the two algorithms agree with each other and
-//! with a plain BFS; bad input is refused before any allocation; the demo's
-//! ways all find the same distances.
+//! with a plain BFS; bad input is refused before any allocation. (The demo
+//! runner built on them is tested in `demo.rs`.)
 
 use std::collections::VecDeque;
 
 use ndarray::Array2;
 use parlab_core::Error;
-use parlab_core::graph::{
-    Algorithm, BitGraph, Graph, PathDemo, pack_rows, path_distance, path_distance_bits, path_distance_task,
-};
+use parlab_core::graph::{BitGraph, Graph, pack_rows, path_distance, path_distance_bits, path_distance_task};
 use proptest::prelude::*;
 
 /// The obvious answer, for reference.
@@ -144,9 +142,7 @@ fn bad_input_is_refused_with_a_sentence() {
     invalid(path_distance(Array2::<u8>::zeros((2, 3)).view(), 0, 0, 1), "square");
     invalid(path_distance_bits(Array2::<u64>::zeros((65, 1)).view(), 0, 0, 1), "ceil");
     invalid(BitGraph::from_words(Array2::zeros((0, 0))), "M > 0");
-    invalid(PathDemo::with_pairs(g.clone(), vec![(0, 1), (3, 10)], 3), "j = 10");
     invalid(Graph::random_pairs(0, 3, 0), "M = 0");
-    assert_eq!(PathDemo::new(10, 0.5, 0, 3, 3).unwrap().chunksize(0).unwrap_err(), Error::ZeroChunksize);
     // A process task reports, never panics.
     assert!(path_distance_task((g, 0, 99, 3)).unwrap_err().contains("j = 99"));
 }
@@ -173,27 +169,6 @@ fn json_roundtrip<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq 
 fn a_non_square_matrix_does_not_deserialise_into_a_graph() {
     let json = serde_json::to_string(&Array2::<u8>::zeros((2, 3))).unwrap();
     assert!(serde_json::from_str::<Graph>(&json).is_err());
-}
-
-#[test]
-fn every_way_finds_the_same_distances() {
-    for algorithm in [Algorithm::Product, Algorithm::Bitset] {
-        let demo = PathDemo::new(120, 0.03, 9, 30, 10).unwrap().algorithm(algorithm).unwrap().chunksize(4).unwrap();
-        let all = demo.four_ways(2).unwrap();
-        assert!(all.agree(), "{algorithm:?}");
-        let expected: Vec<_> =
-            demo.pairs().iter().map(|&(i, j)| demo.graph().path_distance(i, j, 10).unwrap()).collect();
-        assert_eq!(all.outcomes[0].distances, expected);
-        let labels: Vec<&str> = all.runs().iter().map(|r| r.label.as_str()).collect();
-        assert_eq!(labels.len(), 5);
-        for (label, prefix) in labels.iter().zip(["(d)", "(a)", "(b)", "(c)", "(c)"]) {
-            assert!(label.starts_with(prefix), "{label}");
-        }
-        assert!(all.runs().iter().all(|r| r.tasks.len() == 30 && r.tasks.iter().all(|t| t.ok)));
-        // Process tasks ran in worker processes, not here.
-        let me = std::process::id();
-        assert!(all.outcomes[2].run.tasks.iter().all(|t| t.lane.pid != me));
-    }
 }
 
 /// Runs `f` on its own thread and fails (instead of hanging the suite) if it

@@ -186,7 +186,7 @@ fn several_runs_get_their_own_processes_and_start_at_zero() {
     let (_, seq) = Sequential::new().run(sleep_ms, [5u64, 5]).unwrap();
     let (_, threads) = ThreadPool::new(2).unwrap().run(sleep_ms, [5u64, 5]).unwrap();
     let path = temp_path("several");
-    parlab_core::record::save_traces(&[&seq, &threads], &path).unwrap();
+    parlab_core::trace::save_traces(&[&seq, &threads], &path).unwrap();
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     std::fs::remove_file(&path).unwrap();
     let complete = check_format(&doc);

@@ -157,10 +157,11 @@ fn demo_2_freethreaded() {
     }));
 
     let g = graph.clone();
-    let (_, seq) = Sequential::new().run(move |(i, j)| g.path_distance(i, j, max_hop), pair_list.clone()).unwrap();
+    let (_, seq) =
+        Sequential::new().run_closure(move |(i, j)| g.path_distance(i, j, max_hop), pair_list.clone()).unwrap();
     let bits = graph.to_bits().unwrap();
     let (_, bitset_seq) =
-        Sequential::new().run(move |(i, j)| bits.path_distance(i, j, max_hop), pair_list.clone()).unwrap();
+        Sequential::new().run_closure(move |(i, j)| bits.path_distance(i, j, max_hop), pair_list.clone()).unwrap();
     right(include!("../src/exercise/solutions/demo_2_freethreaded_2.rs"));
     wrong(exercise::demo_2_freethreaded::check_2(1e-3, 1e-5, 2));
     shows_solutions(exercise::demo_2_freethreaded::solution);

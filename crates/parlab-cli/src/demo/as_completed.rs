@@ -11,7 +11,7 @@ use std::time::Instant;
 use clap::Args as ClapArgs;
 use parlab::prelude::*;
 
-use crate::demo::{Reaped, hybrid_pool, process_pool, thread_pool};
+use super::pools::{Reaped, hybrid_pool, process_pool, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::Ctx;

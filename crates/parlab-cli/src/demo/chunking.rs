@@ -10,7 +10,7 @@
 use clap::Args as ClapArgs;
 use parlab::prelude::*;
 
-use crate::demo::{process_pool, run_chunked, thread_pool};
+use super::pools::{process_pool, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::{Ctx, task_time_table};
@@ -67,9 +67,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let label = format!("chunksize {size}");
         let (found, run) = ctx.step(&label, || match args.executor {
             Approach::Processes => {
-                Ok(run_chunked(&*process_pool(workers, args.gil.on())?, is_prime, numbers.clone(), size)?)
+                Ok(process_pool(workers, args.gil.on())?.run_chunked(is_prime, numbers.clone(), size)?)
             }
-            _ => Ok(run_chunked(&*thread_pool(workers, args.gil.on())?, is_prime, numbers.clone(), size)?),
+            _ => Ok(thread_pool(workers, args.gil.on())?.run_chunked(is_prime, numbers.clone(), size)?),
         })?;
         if found != primes {
             return Err(CliError::Failed(format!("the pool with {label} found different primes")));

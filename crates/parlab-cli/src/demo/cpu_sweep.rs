@@ -13,7 +13,7 @@
 
 use clap::Args as ClapArgs;
 
-use crate::demo::sweep::{self, Line, SweepArgs};
+use super::sweep::{self, Line, SweepArgs};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::Ctx;

@@ -8,7 +8,7 @@
 
 use clap::Args as ClapArgs;
 
-use crate::demo::sweep::{self, Line, SweepArgs};
+use super::sweep::{self, Line, SweepArgs};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs};
 use crate::output::{Ctx, secs};

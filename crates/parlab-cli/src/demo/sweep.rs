@@ -12,7 +12,7 @@ use parlab::executor::Output;
 use parlab::prelude::*;
 use parlab::record::{Sweep, amdahl_speedup};
 
-use crate::demo::{process_pool, thread_pool};
+use super::pools::{process_pool, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach};
 use crate::output::{Ctx, secs};
@@ -58,8 +58,8 @@ impl CpuWork {
 pub fn on_threads(work: CpuWork, n: usize, gil: bool, tasks: u64) -> Result<Run> {
     let pool = thread_pool(n, gil)?;
     Ok(match work {
-        CpuWork::SumSquare => Executor::run(&*pool, cpu_task, 0..tasks)?.1,
-        CpuWork::Factorize => Executor::run(&*pool, long_factorize, 0..tasks)?.1,
+        CpuWork::SumSquare => pool.run(cpu_task, 0..tasks)?.1,
+        CpuWork::Factorize => pool.run(long_factorize, 0..tasks)?.1,
     })
 }
 
@@ -124,7 +124,7 @@ fn measure_with<R: Output>(
             bar.set_message(format!("{} × {n}", line.label()));
             let run = match line.approach {
                 Approach::Processes => process_pool(n, line.gil)?.run(f, args())?.1,
-                _ => Executor::run(&*thread_pool(n, line.gil)?, f, args())?.1,
+                _ => thread_pool(n, line.gil)?.run(f, args())?.1,
             };
             bar.inc(1);
             Ok(run)

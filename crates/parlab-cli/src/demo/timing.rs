@@ -12,7 +12,7 @@ use clap::Args as ClapArgs;
 use parlab::executor::{Arg, Output};
 use parlab::prelude::*;
 
-use crate::demo::{Reaped, process_pool, submit_all, thread_pool};
+use super::pools::{Reaped, process_pool, submit_all, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::{Ctx, task_time_table};
@@ -115,6 +115,6 @@ fn on<E: Executor, A: Arg, R: Output>(
 ) -> Result<Styles<R>, CliError> {
     let name = pool.name();
     let (values, submitted) = ctx.step(&format!("{what} · submit"), || Ok(submit_all(&**pool, f, args.clone())?))?;
-    let (_, mapped) = ctx.step(&format!("{what} · map"), || Ok(Executor::run(&**pool, f, args)?))?;
+    let (_, mapped) = ctx.step(&format!("{what} · map"), || Ok(pool.run(f, args)?))?;
     Ok(((values, submitted.with_label(format!("{name} · submit"))), mapped.with_label(format!("{name} · map"))))
 }

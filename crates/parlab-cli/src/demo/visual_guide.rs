@@ -10,7 +10,7 @@
 use clap::Args as ClapArgs;
 use parlab::prelude::*;
 
-use crate::demo::{hybrid_pool, process_pool, thread_pool};
+use super::pools::{hybrid_pool, process_pool, thread_pool};
 use crate::error::CliError;
 use crate::opts::{self, Approach, OutputArgs, Switch};
 use crate::output::Ctx;
@@ -62,9 +62,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Approach::Hybrid => {
                 ctx.step("Hybrid(3×3)", || Ok(hybrid_pool(3, 3, gil)?.run(delayed_return_for, tasks.clone())?.1))?
             }
-            Approach::Threads => ctx.step("ThreadPool(14)", || {
-                Ok(Executor::run(&*thread_pool(TASKS, gil)?, delayed_return_for, tasks.clone())?.1)
-            })?,
+            Approach::Threads => {
+                ctx.step("ThreadPool(14)", || Ok(thread_pool(TASKS, gil)?.run(delayed_return_for, tasks.clone())?.1))?
+            }
         };
         runs.push(run);
     }

@@ -100,14 +100,14 @@ fn two_workers(c: &mut Criterion) {
         g.bench_function(format!("product/threads_{workers}"), |b| {
             b.iter(|| {
                 let gr = gr.clone();
-                threads.map(move |(i, j)| gr.path_distance(i, j, MAX_HOP), pairs.clone()).unwrap()
+                threads.map_closure(move |(i, j)| gr.path_distance(i, j, MAX_HOP), pairs.clone()).unwrap()
             })
         });
         // Bitset tasks take tens of microseconds: hand them out 25 at a time.
         g.bench_function(format!("bitset/threads_{workers}_chunk25"), |b| {
             b.iter(|| {
                 let bi = bi.clone();
-                threads.map_chunked(move |(i, j)| bi.path_distance(i, j, MAX_HOP), pairs.clone(), 25).unwrap()
+                threads.map_chunked_closure(move |(i, j)| bi.path_distance(i, j, MAX_HOP), pairs.clone(), 25).unwrap()
             })
         });
         threads.shutdown(true, false);
@@ -158,14 +158,14 @@ fn speedup(_: &mut Criterion) {
             "product/threads",
             Box::new(|w| {
                 let g = graph.clone();
-                threads[w].map(move |(i, j)| g.path_distance(i, j, MAX_HOP), pairs.clone()).unwrap();
+                threads[w].map_closure(move |(i, j)| g.path_distance(i, j, MAX_HOP), pairs.clone()).unwrap();
             }),
         ),
         (
             "bitset/threads_chunk20",
             Box::new(|w| {
                 let b = bits.clone();
-                threads[w].map_chunked(move |(i, j)| b.path_distance(i, j, MAX_HOP), pairs.clone(), 20).unwrap();
+                threads[w].map_chunked_closure(move |(i, j)| b.path_distance(i, j, MAX_HOP), pairs.clone(), 20).unwrap();
             }),
         ),
         (

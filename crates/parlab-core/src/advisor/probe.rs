@@ -13,11 +13,14 @@ use std::os::unix::net::UnixStream as Socket;
 #[cfg(windows)]
 use std::os::windows::fs::FileExt;
 
-use super::{Measurements, TRANSFER_SAMPLES};
+use super::measurements::Measurements;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::executor::{Arg, Output, Sequential};
 use crate::record::Run;
+
+/// How many tasks' arguments and results are shipped through a socket to time the transfer.
+pub const TRANSFER_SAMPLES: usize = 32;
 
 /// Run `args` through `f` on this thread and measure them (`args` is not empty).
 pub(super) fn measure<A: Arg, R: Output>(f: fn(A) -> R, args: Vec<A>, cores: usize) -> Result<(Measurements, Run)> {
@@ -32,7 +35,7 @@ pub(super) fn measure<A: Arg, R: Output>(f: fn(A) -> R, args: Vec<A>, cores: usi
 
     let run_queue = RunQueue::open();
     let blocks = Blocks::open();
-    let (outputs, run) = Sequential::new().run(
+    let (outputs, run) = Sequential::new().run_closure(
         |arg: A| {
             let (q0, b0) = (run_queue.delay_ns(), blocks.count());
             let (w0, c0) = (clock::now_ns(), clock::thread_cpu_ns());

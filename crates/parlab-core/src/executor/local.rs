@@ -1,13 +1,15 @@
-//! Running one task in this process, timed and recorded.
+//! Running one task in this process, timed and recorded, and what is said of
+//! a task: its label in the records, the text of its panic.
 //!
 //! Invariant: `run_item` never lets a panic escape and records the task
 //! exactly once, whatever happened to it.
 
+use std::any::Any;
+use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::clock::TaskClock;
 use crate::error::{Error, Result};
-use crate::executor::contract::panic_message;
 use crate::record::{Journal, Lane, RawTask};
 
 /// Run `f(arg)` on the current thread, catching a panic, and record it.
@@ -31,4 +33,20 @@ pub(crate) fn run_item<A, R>(
 /// The lane of the calling thread when it is not a pool worker.
 pub(crate) fn this_thread_lane() -> Lane {
     Lane { worker: 0, thread: 0, pid: std::process::id(), host: 0 }
+}
+
+/// Text of a caught panic's payload.
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
+
+/// Shortened `Debug` text used to label a task in its record.
+pub(crate) fn label<A: Debug + ?Sized>(arg: &A) -> String {
+    crate::record::debug_label(arg, 48)
 }

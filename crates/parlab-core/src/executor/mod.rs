@@ -2,14 +2,14 @@
 //!
 //! Invariant: every executor honours the same contract, modelled on Python's
 //! `concurrent.futures`: `submit` returns a [`Future`]; `map` returns results in
-//! submission order; a task that panics becomes an [`Error::Panicked`] value and
+//! submission order; a task that panics becomes an [`Error::Panicked`](crate::Error::Panicked) value and
 //! the executor keeps serving; after `shutdown` every submit is refused with
-//! [`Error::Shutdown`]; dropping an executor shuts it down without blocking.
+//! [`Error::Shutdown`](crate::Error::Shutdown); dropping an executor shuts it down without blocking.
 //!
 //! | executor | runs tasks on | takes | GIL (simulated) |
 //! |---|---|---|---|
-//! | [`Sequential`] | the calling thread | closures | — |
-//! | [`ThreadPool`] | N threads (rayon) | closures | one, shared by all threads |
+//! | [`Sequential`] | the calling thread | `fn(A) -> R`; any closure with `*_closure` | — |
+//! | [`ThreadPool`] | N threads (rayon) | `fn(A) -> R`; `Send` closures with `*_closure` | one, shared by all threads |
 //! | [`ProcessPool`] | N worker processes | `fn(A) -> R`, serde | one per process |
 //! | [`HybridPool`] | P processes × T threads | `fn(A) -> R`, serde | one per process |
 //! | `MpiPool` (feature `mpi`) | N MPI ranks, on one host or several | `fn(A) -> R`, serde | one per rank |
@@ -24,7 +24,7 @@
 //! What crosses to a worker in one message — a task's argument, a `map`
 //! chunk's arguments, and what comes back — must stay under 4 GiB once
 //! encoded; beyond that `submit` and `map` refuse it (or its future fails)
-//! with [`Error::TooLarge`]. Big data belongs in [`crate::shm`].
+//! with [`Error::TooLarge`](crate::Error::TooLarge). Big data belongs in [`crate::shm`].
 //!
 //! # Living inside a notebook
 //! evcxr links a private copy of every dependency into each cell, so a pool
@@ -38,6 +38,7 @@
 //! Panics are caught in the generic code the *caller's* copy compiles, next to
 //! the task, because a Rust panic cannot be caught by another copy of `std`.
 
+mod chunks;
 mod contract;
 pub mod future;
 mod local;
@@ -54,7 +55,7 @@ pub use future::{AsCompleted, Future, ReturnWhen, Waited, as_completed, wait, wa
 pub use mpi::NamespaceCluster;
 #[cfg(feature = "mpi")]
 pub use mpi::{Broadcast, MpiPool, MpiPoolBuilder, RankInfo, serve_if_rank};
-pub use process::{HybridPool, Process, ProcessPool, StartMethod};
+pub use process::{Hybrid, HybridPool, Layout, Process, ProcessPool, ProcessPoolOf, Single, StartMethod};
 pub use rayon_run::par_run;
 pub use sequential::Sequential;
 pub use thread::ThreadPool;

@@ -22,7 +22,7 @@ use std::fmt::Debug;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::executor::contract::label;
+use crate::executor::local::label;
 use crate::executor::local::run_item;
 use crate::record::{ExecutorKind, Journal, Lane, Run};
 

@@ -16,10 +16,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::executor::contract::{Arg, Executor, Output, chunks, collect_chunks, label};
-use crate::executor::future::Future;
-use crate::executor::future::Slot;
-use crate::executor::local::run_item;
+use crate::executor::chunks::{chunks, collect_chunks};
+use crate::executor::contract::{Arg, Executor, Output};
+use crate::executor::future::{Future, Slot};
+use crate::executor::local::{label, run_item};
 use crate::gil::{DEFAULT_SWITCH_INTERVAL, Gil, ThreadGil};
 use crate::record::{ExecutorKind, Journal, Lane, Run};
 use crate::sync::lock;
@@ -36,12 +36,20 @@ const SHUT: usize = 1 << (usize::BITS - 1);
 /// threads of a CPython process; with it off (the default) they run truly in
 /// parallel, like Python's free-threaded build.
 ///
+/// It keeps the [`Executor`] contract (tasks as `fn` pointers, as every
+/// executor takes them) and, because its threads share this process's
+/// memory, also runs closures that capture values: [`ThreadPool::submit_closure`],
+/// [`ThreadPool::map_closure`], [`ThreadPool::map_chunked_closure`] and
+/// [`ThreadPool::run_closure`].
+///
 /// ```
 /// use parlab_core::prelude::*;
 /// # fn main() -> parlab_core::Result<()> {
+/// fn square(x: u64) -> u64 { x * x }
 /// let pool = ThreadPool::new(4)?;
+/// assert_eq!(pool.map(square, 0..4)?, [0, 1, 4, 9]);
 /// let offset = 10; // threads may borrow nothing, but may capture by move
-/// let out = pool.map(move |x: u64| x + offset, 0..4)?;
+/// let out = pool.map_closure(move |x: u64| x + offset, 0..4)?;
 /// assert_eq!(out, [10, 11, 12, 13]);
 /// # Ok(()) }
 /// ```
@@ -125,8 +133,8 @@ impl ThreadPool {
         self.shared.gil.forced_switches()
     }
 
-    /// Schedule `f(arg)`; `f` may be any `FnOnce` closure, capturing or not.
-    pub fn submit<A, R, F>(&self, f: F, arg: A) -> Result<Future<R>>
+    /// [`Executor::submit`] for any `FnOnce` closure, capturing or not.
+    pub fn submit_closure<A, R, F>(&self, f: F, arg: A) -> Result<Future<R>>
     where
         A: Debug + Send + 'static,
         R: Send + 'static,
@@ -149,8 +157,13 @@ impl ThreadPool {
         Ok(Future::new(slot))
     }
 
-    /// Apply `f` to every argument, `chunksize` arguments per job; results in order.
-    pub fn map_chunked<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>, chunksize: usize) -> Result<Vec<R>>
+    /// [`Executor::map_chunked`] for any `Fn` closure: `chunksize` arguments per job; results in order.
+    pub fn map_chunked_closure<A, R, F>(
+        &self,
+        f: F,
+        args: impl IntoIterator<Item = A>,
+        chunksize: usize,
+    ) -> Result<Vec<R>>
     where
         A: Debug + Send + 'static,
         R: Send + 'static,
@@ -187,71 +200,24 @@ impl ThreadPool {
         collect_chunks(futures)
     }
 
-    /// [`ThreadPool::map_chunked`] with one argument per job.
-    pub fn map<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>) -> Result<Vec<R>>
+    /// [`Executor::map`] for any `Fn` closure: one argument per job.
+    pub fn map_closure<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>) -> Result<Vec<R>>
     where
         A: Debug + Send + 'static,
         R: Send + 'static,
         F: Fn(A) -> R + Send + Sync + 'static,
     {
-        self.map_chunked(f, args, 1)
+        self.map_chunked_closure(f, args, 1)
     }
 
-    /// Map and return the recorded [`Run`] too.
-    pub fn run<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>) -> Result<(Vec<R>, Run)>
+    /// [`Executor::run`] for any `Fn` closure: map, and return the recorded [`Run`] too.
+    pub fn run_closure<A, R, F>(&self, f: F, args: impl IntoIterator<Item = A>) -> Result<(Vec<R>, Run)>
     where
         A: Debug + Send + 'static,
         R: Send + 'static,
         F: Fn(A) -> R + Send + Sync + 'static,
     {
-        self.take_run(); // start a fresh run: drop records nobody took
-        let out = self.map(f, args);
-        let run = self.take_run();
-        out.map(|values| (values, run))
-    }
-
-    /// The tasks finished since the last call.
-    pub fn take_run(&self) -> Run {
-        self.shared.journal.take(self.name(), ExecutorKind::Threads, self.workers)
-    }
-
-    /// Stop accepting work; optionally cancel queued tasks and wait for the rest.
-    ///
-    /// Once it has returned, every later `submit` or `map` is refused with
-    /// [`Error::Shutdown`]; with `wait`, every task accepted before has also
-    /// finished or (with `cancel_futures`, if it had not started) been cancelled.
-    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        // Cancel first, so no job accepted before SHUT can start unseen between the two.
-        if cancel_futures {
-            self.shared.cancel_pending.store(true, Ordering::Release);
-        }
-        self.shared.state.fetch_or(SHUT, Ordering::AcqRel);
-        if wait {
-            let mut guard = lock(&self.shared.idle_lock);
-            while self.shared.state.load(Ordering::Acquire) & !SHUT > 0 {
-                // The timeout only guards against a wake-up lost between the load and the wait.
-                guard = self
-                    .shared
-                    .idle
-                    .wait_timeout(guard, Duration::from_millis(10))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
-        }
-    }
-
-    /// Number of threads.
-    pub fn workers(&self) -> usize {
-        self.workers
-    }
-
-    /// `ThreadPool(4)` or `ThreadPool(4, GIL on)`.
-    pub fn name(&self) -> String {
-        if self.shared.gil_on.load(Ordering::Acquire) {
-            format!("ThreadPool({}, GIL on)", self.workers)
-        } else {
-            format!("ThreadPool({})", self.workers)
-        }
+        self.recorded(|| self.map_closure(f, args))
     }
 
     /// A quick refusal for a pool already shut; not a promise (see [`Shared::accept`]).
@@ -307,26 +273,55 @@ impl std::fmt::Debug for ThreadPool {
 
 impl Executor for ThreadPool {
     fn submit<A: Arg, R: Output>(&self, f: fn(A) -> R, arg: A) -> Result<Future<R>> {
-        ThreadPool::submit(self, f, arg)
+        self.submit_closure(f, arg)
     }
+
     fn map_chunked<A: Arg, R: Output>(
         &self,
         f: fn(A) -> R,
         args: impl IntoIterator<Item = A>,
         chunksize: usize,
     ) -> Result<Vec<R>> {
-        ThreadPool::map_chunked(self, f, args, chunksize)
+        self.map_chunked_closure(f, args, chunksize)
     }
+
     fn take_run(&self) -> Run {
-        ThreadPool::take_run(self)
+        self.shared.journal.take(self.name(), ExecutorKind::Threads, self.workers)
     }
+
+    /// Once it has returned, every later `submit` or `map` is refused with
+    /// [`Error::Shutdown`]; with `wait`, every task accepted before has also
+    /// finished or (with `cancel_futures`, if it had not started) been cancelled.
     fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        ThreadPool::shutdown(self, wait, cancel_futures)
+        // Cancel first, so no job accepted before SHUT can start unseen between the two.
+        if cancel_futures {
+            self.shared.cancel_pending.store(true, Ordering::Release);
+        }
+        self.shared.state.fetch_or(SHUT, Ordering::AcqRel);
+        if wait {
+            let mut guard = lock(&self.shared.idle_lock);
+            while self.shared.state.load(Ordering::Acquire) & !SHUT > 0 {
+                // The timeout only guards against a wake-up lost between the load and the wait.
+                guard = self
+                    .shared
+                    .idle
+                    .wait_timeout(guard, Duration::from_millis(10))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
     }
+
     fn workers(&self) -> usize {
         self.workers
     }
+
+    /// `ThreadPool(4)` or `ThreadPool(4, GIL on)`.
     fn name(&self) -> String {
-        ThreadPool::name(self)
+        if self.shared.gil_on.load(Ordering::Acquire) {
+            format!("ThreadPool({}, GIL on)", self.workers)
+        } else {
+            format!("ThreadPool({})", self.workers)
+        }
     }
 }

@@ -10,10 +10,61 @@
 //! does more than `M` hops, however large `max_hop` is: both stop once a hop
 //! reaches no node they had not reached before.
 
+use std::fmt;
+use std::str::FromStr;
+
 use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::gil;
+
+/// Which of the two path-distance methods to use.
+///
+/// ```
+/// use parlab_core::graph::Algorithm;
+/// assert_eq!("bitset".parse::<Algorithm>()?, Algorithm::Bitset);
+/// assert_eq!(Algorithm::Product.to_string(), "product");
+/// assert!("fast".parse::<Algorithm>().is_err());
+/// # Ok::<(), parlab_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// The seed's repeated vector–matrix products ([`path_distance`]): `M²` work per hop.
+    #[default]
+    Product,
+    /// The bitset frontier search ([`path_distance_bits`]): 64 columns at a time.
+    Bitset,
+}
+
+impl Algorithm {
+    /// Both, in the order the lessons meet them.
+    pub const ALL: [Algorithm; 2] = [Algorithm::Product, Algorithm::Bitset];
+
+    /// Its name in lower case, as [`FromStr`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Product => "product",
+            Algorithm::Bitset => "bitset",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Algorithm> {
+        Algorithm::ALL.into_iter().find(|a| a.name() == s).ok_or_else(|| {
+            Error::InvalidArgument(format!("no path-distance algorithm is called {s:?}; use product or bitset"))
+        })
+    }
+}
 
 /// Fewest hops from `i` to `j` (at most `max_hop`), by repeated vector–matrix
 /// products — the seed's NumPy method.

@@ -7,7 +7,8 @@
 //! naive and shared-memory tasks — the whole matrix, or a [`MatrixHandle`] —
 //! so timing them side by side measures exactly the cost of handing it over.
 
-use crate::graph::{BitGraph, Graph, path_distance, path_distance_bits};
+use super::distance::{path_distance, path_distance_bits};
+use super::matrix::{BitGraph, Graph};
 use crate::shm::MatrixHandle;
 
 /// What a path-distance task returns: the distance, or why it could not be computed.

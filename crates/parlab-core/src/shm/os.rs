@@ -14,6 +14,9 @@ use std::process::{Command, Stdio};
 use crate::error::Error;
 use crate::error::Result;
 
+/// Where Linux keeps POSIX shared-memory objects (glibc's `shm_open`).
+pub const SHM_DIR: &str = "/dev/shm";
+
 /// Longest segment name (without its leading `/`) that `shm_open` accepts:
 /// `NAME_MAX` on Linux, 31 bytes with the `/` on macOS (`PSHMNAMLEN`).
 #[cfg(target_vendor = "apple")]
@@ -30,7 +33,7 @@ pub(crate) fn unlink(name: &str) -> bool {
 /// Whether a segment of this name exists now.
 #[cfg(target_os = "linux")]
 pub(crate) fn exists(name: &str) -> bool {
-    std::path::Path::new(super::SHM_DIR).join(name).exists()
+    std::path::Path::new(SHM_DIR).join(name).exists()
 }
 
 /// Whether a segment of this name exists now (macOS shows no `/dev/shm`: ask `shm_open`).
@@ -44,7 +47,7 @@ pub(crate) fn exists(name: &str) -> bool {
 /// Every segment name in `/dev/shm` that starts with `prefix`.
 #[cfg(target_os = "linux")]
 pub(crate) fn list(prefix: &str) -> Result<Vec<String>> {
-    let dir = super::SHM_DIR;
+    let dir = SHM_DIR;
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Os(format!("cannot list {dir}: {e}")))?;
     Ok(entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with(prefix)).collect())
 }
@@ -60,7 +63,7 @@ pub(crate) fn list(_prefix: &str) -> Result<Vec<String>> {
 /// Bytes free for segments (tmpfs `/dev/shm`: often half of RAM, 64 MiB in a default Docker container).
 #[cfg(target_os = "linux")]
 pub(crate) fn free_bytes() -> Option<u64> {
-    let st = rustix::fs::statvfs(super::SHM_DIR).ok()?;
+    let st = rustix::fs::statvfs(SHM_DIR).ok()?;
     Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
@@ -86,7 +89,7 @@ pub(crate) fn reserve(name: &str, bytes: usize) -> Result<()> {
         Ok(()) | Err(Errno::OPNOTSUPP) | Err(Errno::INVAL) => Ok(()), // no fallocate here: rely on the free-space check
         Err(Errno::NOSPC) => Err(Error::InvalidArgument(format!(
             "{} has no room for {} (segment {name})",
-            super::SHM_DIR,
+            SHM_DIR,
             human_bytes(bytes as u128)
         ))),
         Err(e) => Err(Error::Os(format!(

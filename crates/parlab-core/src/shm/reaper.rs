@@ -17,8 +17,6 @@ use crate::error::{Error, Result};
 
 use super::os::{self, own_pidns, stat};
 
-/// Where Linux keeps POSIX shared-memory objects (glibc's `shm_open`).
-pub const SHM_DIR: &str = "/dev/shm";
 /// The start of every segment name parlab creates.
 pub const NAME_PREFIX: &str = "parlab_";
 
@@ -110,7 +108,7 @@ pub fn list_segments() -> Result<Vec<String>> {
 
 /// Unlink every parlab segment whose owner process is certainly dead (killed,
 /// crashed, or a notebook kernel that was restarted) and return their names.
-/// [`SharedMemoryManager::new`](super::SharedMemoryManager::new) runs this first.
+/// [`SharedMemoryManager::new`](super::manager::SharedMemoryManager::new) runs this first.
 ///
 /// ```
 /// let removed = parlab_core::shm::sweep_stale()?;

@@ -20,8 +20,8 @@ use shared_memory::Shmem;
 #[cfg(unix)]
 use shared_memory::{ShmemConf, ShmemError};
 
+use super::os::SHM_DIR;
 use crate::error::{Error, Result};
-use crate::shm::SHM_DIR;
 use crate::sync::lock;
 
 /// Bytes before the elements; 64 keeps the data aligned for every element type.

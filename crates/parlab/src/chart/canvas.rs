@@ -1,15 +1,22 @@
 //! A finished chart ([`Chart`]: pixels and vector text) and the panels a
-//! figure is stacked from; every chart kind draws into a `Panel`.
+//! figure is stacked from. Every kind of chart (timeline, speedup, ...)
+//! implements [`Draw`] in its own file; the canvas knows panels only through
+//! that trait, so a new kind needs no change here.
+//!
+//! Invariant: a [`Chart`]'s PNG and SVG are drawn from the same panels, in
+//! the same order, at the same size.
 
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{completion, encode, histogram, raster, speedup, stacked, sweep, theme, timeline};
+use super::raster::Raster;
+use super::{encode, theme};
 use theme::DrawResult;
 
 /// A finished figure: PNG bytes and SVG text of the same drawing.
@@ -18,7 +25,7 @@ use theme::DrawResult;
 /// [`Chart::save`]. Cloning copies the images.
 #[derive(Clone)]
 pub struct Chart {
-    panels: Vec<Panel>,
+    panels: Vec<Arc<dyn Panel>>,
     width: u32,
     height: u32,
     png: Vec<u8>,
@@ -27,12 +34,12 @@ pub struct Chart {
 
 impl Chart {
     /// Render `panels` top to bottom into one figure.
-    pub(crate) fn render(panels: Vec<Panel>) -> Result<Chart> {
+    pub(crate) fn render(panels: Vec<Arc<dyn Panel>>) -> Result<Chart> {
         if panels.is_empty() {
             return Err(Error::InvalidArgument("a chart needs at least one panel".into()));
         }
         theme::ensure_font()?;
-        let heights: Vec<u32> = panels.iter().map(Panel::height).collect();
+        let heights: Vec<u32> = panels.iter().map(|p| p.height()).collect();
         let width = theme::WIDTH;
         let height = heights.iter().sum::<u32>();
         if height > theme::MAX_HEIGHT {
@@ -44,13 +51,13 @@ impl Chart {
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-            draw_panels(&root, &panels, &heights).map_err(theme::draw_failed)?;
+            draw_panels(&root, &panels, &heights, |p, area| p.draw_svg(area)).map_err(theme::draw_failed)?;
             root.present().map_err(|e| theme::draw_failed(Box::new(e)))?;
         }
         let mut rgb = vec![255u8; width as usize * height as usize * 3];
         {
-            let root = raster::Raster::new(&mut rgb, (width, height))?.into_drawing_area();
-            draw_panels(&root, &panels, &heights).map_err(theme::draw_failed)?;
+            let root = Raster::new(&mut rgb, (width, height))?.into_drawing_area();
+            draw_panels(&root, &panels, &heights, |p, area| p.draw_raster(area)).map_err(theme::draw_failed)?;
             root.present().map_err(|e| theme::draw_failed(Box::new(e)))?;
         }
         let png = encode::png(&rgb, width, height)?;
@@ -143,7 +150,7 @@ impl Chart {
 
     /// The title of each panel, top to bottom.
     pub fn titles(&self) -> Vec<&str> {
-        self.panels.iter().map(Panel::title).collect()
+        self.panels.iter().map(|p| p.title()).collect()
     }
 }
 
@@ -175,63 +182,65 @@ impl fmt::Debug for Chart {
 /// # Ok(()) }
 /// ```
 pub fn stack<'a>(charts: impl IntoIterator<Item = &'a Chart>) -> Result<Chart> {
-    let panels: Vec<Panel> = charts.into_iter().flat_map(|c| c.panels.iter().cloned()).collect();
+    let panels: Vec<Arc<dyn Panel>> = charts.into_iter().flat_map(|c| c.panels.iter().cloned()).collect();
     if panels.is_empty() {
         return Err(Error::InvalidArgument("stack needs at least one chart".into()));
     }
     Chart::render(panels)
 }
 
-/// One chart's worth of data, ready to draw on any plotters backend.
-#[derive(Clone, Debug)]
-pub(crate) enum Panel {
-    Timeline(timeline::Timeline),
-    Speedup(speedup::Speedup),
-    Sweep(sweep::SweepPlot),
-    Completion(completion::Completion),
-    Histogram(histogram::Histogram),
-    Stacked(stacked::Stacked),
+/// What a kind of chart is: one panel's worth of data, with its height and
+/// title, drawn on any plotters backend.
+pub(crate) trait Draw: fmt::Debug + Send + Sync + 'static {
+    /// Pixels the panel takes, top to bottom.
+    fn height(&self) -> u32;
+
+    /// The panel's title.
+    fn title(&self) -> &str;
+
+    /// Draw the panel into `area`.
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
 }
 
-impl Panel {
+/// A [`Draw`] as the canvas holds it: on its two backends, behind a pointer.
+pub(crate) trait Panel: fmt::Debug + Send + Sync {
+    fn height(&self) -> u32;
+    fn title(&self) -> &str;
+    fn draw_svg(&self, area: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult;
+    fn draw_raster(&self, area: &DrawingArea<Raster<'_>, Shift>) -> DrawResult;
+}
+
+impl<T: Draw> Panel for T {
     fn height(&self) -> u32 {
-        match self {
-            Panel::Timeline(p) => p.height(),
-            Panel::Speedup(p) => p.height(),
-            Panel::Sweep(p) => p.height(),
-            Panel::Completion(p) => p.height(),
-            Panel::Histogram(p) => p.height(),
-            Panel::Stacked(p) => p.height(),
-        }
+        Draw::height(self)
     }
 
     fn title(&self) -> &str {
-        match self {
-            Panel::Timeline(p) => &p.title,
-            Panel::Speedup(p) => &p.title,
-            Panel::Sweep(p) => &p.title,
-            Panel::Completion(p) => &p.title,
-            Panel::Histogram(p) => &p.title,
-            Panel::Stacked(p) => &p.title,
-        }
+        Draw::title(self)
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        match self {
-            Panel::Timeline(p) => p.draw(area),
-            Panel::Speedup(p) => p.draw(area),
-            Panel::Sweep(p) => p.draw(area),
-            Panel::Completion(p) => p.draw(area),
-            Panel::Histogram(p) => p.draw(area),
-            Panel::Stacked(p) => p.draw(area),
-        }
+    fn draw_svg(&self, area: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult {
+        self.draw(area)
+    }
+
+    fn draw_raster(&self, area: &DrawingArea<Raster<'_>, Shift>) -> DrawResult {
+        self.draw(area)
     }
 }
 
-fn draw_panels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[Panel], heights: &[u32]) -> DrawResult
+/// A kind of chart's data as a panel of a [`Chart`].
+pub(crate) fn into_panel(kind: impl Draw) -> Arc<dyn Panel> {
+    Arc::new(kind)
+}
+
+fn draw_panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    panels: &[Arc<dyn Panel>],
+    heights: &[u32],
+    draw: impl Fn(&dyn Panel, &DrawingArea<DB, Shift>) -> DrawResult,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -244,7 +253,7 @@ where
     }
     let areas = root.split_by_breakpoints::<i32, i32, _, _>([], breaks);
     for (panel, area) in panels.iter().zip(&areas) {
-        panel.draw(area)?;
+        draw(&**panel, area)?;
     }
     Ok(())
 }

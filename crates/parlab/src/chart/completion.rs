@@ -11,7 +11,7 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Chart, Panel};
+use super::canvas::{Chart, Draw, into_panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
 
 const POINT: RGBColor = RGBColor(78, 121, 167);
@@ -59,7 +59,7 @@ pub fn completion(run: &Run) -> Result<Chart> {
     let mut in_order: Vec<usize> = run.tasks.iter().map(|t| t.index).collect();
     in_order.sort_unstable();
     let title = format!("{} — completion order of {} tasks", run.label, run.tasks.len());
-    Chart::render(vec![Panel::Completion(Completion { title, points, in_order })])
+    Chart::render(vec![into_panel(Completion { title, points, in_order })])
 }
 
 impl Completion {
@@ -74,12 +74,18 @@ impl Completion {
         }
         items
     }
+}
 
-    pub(crate) fn height(&self) -> u32 {
+impl Draw for Completion {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn height(&self) -> u32 {
         theme::framed_height(&self.legend(), 400)
     }
 
-    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {

@@ -11,7 +11,7 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Chart, Panel};
+use super::canvas::{Chart, Draw, into_panel};
 use super::theme::{self, DrawResult};
 
 const BAR: RGBColor = RGBColor(78, 121, 167);
@@ -61,15 +61,19 @@ where
         y_label: y_label.to_string(),
         counts: counts.into_iter().collect(),
     };
-    Chart::render(vec![Panel::Histogram(panel)])
+    Chart::render(vec![into_panel(panel)])
 }
 
-impl Histogram {
-    pub(crate) fn height(&self) -> u32 {
+impl Draw for Histogram {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn height(&self) -> u32 {
         theme::framed_height(&[], 360)
     }
 
-    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {

@@ -5,7 +5,7 @@
 //! are rendered when the chart is made, from data copied out of the records,
 //! so a chart never re-runs anything, never borrows a run, and shows the same
 //! image in every later cell. Every drawing function checks its input first and
-//! returns an [`Error`] for input it cannot draw (no tasks, no points, NaN);
+//! returns an [`Error`](crate::Error) for input it cannot draw (no tasks, no points, NaN);
 //! nothing here panics on bad input.
 //!
 //! # A tour

@@ -14,7 +14,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::canvas::{Chart, Panel};
+use super::canvas::{Chart, Draw, into_panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
 
 /// A speedup comparison ready to draw.
@@ -92,7 +92,7 @@ fn speedup_panel(runs: &[&Run], log: bool) -> Result<Chart> {
     let scale = if log { " (log scale)" } else { "" };
     let title = format!("Wall time and speedup against {}{scale}", first.label);
     let panel = Speedup { title, baseline: first.label.clone(), rows, log };
-    Chart::render(vec![Panel::Speedup(panel)])
+    Chart::render(vec![into_panel(panel)])
 }
 
 /// Where the x axis runs and its ticks, in axis units: the speedup itself on
@@ -170,13 +170,19 @@ impl Speedup {
     fn row_px(&self) -> u32 {
         if self.rows.len() <= 12 { 40 } else { 28 }
     }
+}
 
-    pub(crate) fn height(&self) -> u32 {
+impl Draw for Speedup {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn height(&self) -> u32 {
         let rows = self.rows.len() as u32 * self.row_px();
         theme::framed_height(&self.legend(), rows)
     }
 
-    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {

@@ -10,7 +10,7 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Chart, Panel};
+use super::canvas::{Chart, Draw, into_panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
 
 /// A stacked bar chart ready to draw.
@@ -75,7 +75,7 @@ where
         parts: parts.iter().map(|p| p.0.as_ref().to_string()).collect(),
         values: parts.iter().map(|p| p.1.as_ref().to_vec()).collect(),
     };
-    Chart::render(vec![Panel::Stacked(panel)])
+    Chart::render(vec![into_panel(panel)])
 }
 
 impl Stacked {
@@ -90,13 +90,19 @@ impl Stacked {
     fn row_px(&self) -> u32 {
         if self.approaches.len() <= 12 { 44 } else { 28 }
     }
+}
 
-    pub(crate) fn height(&self) -> u32 {
+impl Draw for Stacked {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn height(&self) -> u32 {
         let rows = self.approaches.len() as u32 * self.row_px();
         theme::framed_height(&self.legend(), rows)
     }
 
-    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {

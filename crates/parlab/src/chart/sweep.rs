@@ -12,7 +12,7 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Chart, Panel};
+use super::canvas::{Chart, Draw, into_panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
 
 const MEASURED: RGBColor = RGBColor(78, 121, 167);
@@ -74,7 +74,7 @@ pub fn sweep(sweep: &Sweep) -> Result<Chart> {
     points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
     let title = format!("{} — speedup against workers (baseline {})", sweep.label, theme::fmt_secs(sweep.baseline));
     let plot = SweepPlot { title, points, serial: sweep.serial_fraction() };
-    Chart::render(vec![Panel::Sweep(plot)])
+    Chart::render(vec![into_panel(plot)])
 }
 
 /// [`amdahl_speedup`](parlab_core::record::amdahl_speedup) for a continuous number of workers `n`.
@@ -103,12 +103,18 @@ impl SweepPlot {
         }
         items
     }
+}
 
-    pub(crate) fn height(&self) -> u32 {
+impl Draw for SweepPlot {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn height(&self) -> u32 {
         theme::framed_height(&self.legend(), 380)
     }
 
-    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {

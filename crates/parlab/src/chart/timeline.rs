@@ -14,7 +14,7 @@ use parlab_core::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{Chart, Panel};
+use super::canvas::{Chart, Draw, into_panel};
 use super::theme::{self, DrawResult, LegendItem, Mark};
 
 /// A timeline ready to draw.
@@ -58,7 +58,7 @@ struct Bar {
 /// ```
 pub fn timeline(run: &Run) -> Result<Chart> {
     let t = Timeline::from_run(run)?;
-    Chart::render(vec![Panel::Timeline(t)])
+    Chart::render(vec![into_panel(t)])
 }
 
 /// Several timelines, one panel each, on the same x scale — the visual guide's
@@ -87,7 +87,7 @@ pub fn timelines(runs: &[&Run]) -> Result<Chart> {
         p.x_max = x_max;
         p.label_area = label_area;
     }
-    Chart::render(panels.into_iter().map(Panel::Timeline).collect())
+    Chart::render(panels.into_iter().map(into_panel).collect())
 }
 
 impl Timeline {
@@ -155,13 +155,38 @@ impl Timeline {
             vec![LegendItem::new(format!("failed task ({})", self.failed), theme::FAILED, Mark::Outlined)]
         }
     }
+}
 
-    pub(crate) fn height(&self) -> u32 {
+/// Lane names, made unique: a worker replaced after a crash has the same
+/// index as its predecessor but another pid, so the pid is added then. A run
+/// on several hosts names each lane's host first.
+fn lane_labels(lanes: &[Lane], run: &Run) -> Vec<String> {
+    let host = |l: &Lane| run.hosts.get(l.host as usize).map(|h| format!("{h} · ")).unwrap_or_default();
+    let names: Vec<String> = lanes.iter().map(|l| format!("{}{}", host(l), l.label(run.kind))).collect();
+    names
+        .iter()
+        .zip(lanes)
+        .map(|(name, lane)| {
+            if names.iter().filter(|n| *n == name).count() > 1 {
+                format!("{name} (pid {})", lane.pid)
+            } else {
+                name.clone()
+            }
+        })
+        .collect()
+}
+
+impl Draw for Timeline {
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn height(&self) -> u32 {
         let rows = (self.lanes.len() as u32 * self.lane_px()).max(60);
         theme::framed_height(&self.legend(), rows)
     }
 
-    pub(crate) fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
@@ -233,25 +258,6 @@ impl Timeline {
         }
         Ok(())
     }
-}
-
-/// Lane names, made unique: a worker replaced after a crash has the same
-/// index as its predecessor but another pid, so the pid is added then. A run
-/// on several hosts names each lane's host first.
-fn lane_labels(lanes: &[Lane], run: &Run) -> Vec<String> {
-    let host = |l: &Lane| run.hosts.get(l.host as usize).map(|h| format!("{h} · ")).unwrap_or_default();
-    let names: Vec<String> = lanes.iter().map(|l| format!("{}{}", host(l), l.label(run.kind))).collect();
-    names
-        .iter()
-        .zip(lanes)
-        .map(|(name, lane)| {
-            if names.iter().filter(|n| *n == name).count() > 1 {
-                format!("{name} (pid {})", lane.pid)
-            } else {
-                name.clone()
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

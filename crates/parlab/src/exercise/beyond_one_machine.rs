@@ -5,8 +5,8 @@
 //! Both checks take plain values (a [`Run`], numbers), so they build and are
 //! tested without the `mpi` feature.
 
-use super::{Feedback, Solution};
-use crate::record::Run;
+use super::feedback::{Feedback, Solution};
+use parlab_core::record::Run;
 
 /// Exercise 1: `ran_on[i]` is `(host name, MPI rank)` of the process that ran
 /// task `i` of `run`, in submission order. The check reads the same record:

@@ -1,9 +1,9 @@
 //! Exercises of `demo_1.ipynb`: a waiting task that releases the GIL, and what
 //! a process pool can be handed.
 
-use super::{Feedback, Solution};
-use crate::check;
-use crate::executor::ThreadPool;
+use super::feedback::{Feedback, Solution};
+use parlab_core::check;
+use parlab_core::executor::ThreadPool;
 
 /// How many threads, and tasks, exercise 1 runs.
 const WAITERS: usize = 4;
@@ -16,7 +16,7 @@ pub fn check_1<F>(task: F) -> Feedback
 where
     F: Fn(usize) -> usize + Send + Sync + 'static,
 {
-    let run = ThreadPool::new(WAITERS).and_then(|pool| pool.gil(true).run(task, 0..WAITERS));
+    let run = ThreadPool::new(WAITERS).and_then(|pool| pool.gil(true).run_closure(task, 0..WAITERS));
     let (values, run) = match run {
         Ok(out) => out,
         Err(e) => return Feedback::not_yet(format!("the pool could not run the task: {e}")),

@@ -1,9 +1,9 @@
 //! Exercises of `demo_1b.ipynb`: predict a completion order, and take the
 //! first result with `as_completed`.
 
-use super::{Feedback, Solution};
-use crate::Result;
-use crate::executor::ThreadPool;
+use super::feedback::{Feedback, Solution};
+use parlab_core::Result;
+use parlab_core::executor::{Executor, ThreadPool};
 
 /// Exercise 1: `order` must list the tasks in the order they finish, given
 /// the sleep each one drew (`drawn[i]` for task `i`, all started at once).

@@ -2,10 +2,10 @@
 //! over, and Amdahl's bound for a fitted serial fraction.
 
 use super::feedback::close;
-use super::{Feedback, Solution};
-use crate::executor::ThreadPool;
-use crate::record::{Run, amdahl_speedup};
-use crate::workload::is_prime;
+use super::feedback::{Feedback, Solution};
+use parlab_core::executor::ThreadPool;
+use parlab_core::record::{Run, amdahl_speedup};
+use parlab_core::workload::is_prime;
 
 /// A task of exercise 1 should compute for at least this long (seconds), a
 /// few of the GIL's 5 ms switch intervals.
@@ -22,7 +22,7 @@ pub fn primes_below(n: u64) -> u64 {
 fn sized_task() -> (u64, u64) {
     let mut n = 10_000;
     loop {
-        let (count, secs) = crate::record::timed(|| primes_below(n));
+        let (count, secs) = parlab_core::record::timed(|| primes_below(n));
         if secs >= TASK_SECS || n >= 1 << 30 {
             return (n, count);
         }
@@ -44,7 +44,7 @@ where
         let t = std::sync::Arc::clone(&task);
         let out = ThreadPool::new(2).and_then(|p| {
             let p = p.gil(true);
-            let (values, run) = p.run(move |x: u64| t(x), [n, n])?;
+            let (values, run) = p.run_closure(move |x: u64| t(x), [n, n])?;
             Ok((values, run, p.gil_switches()))
         });
         let (values, run, switches) = match out {

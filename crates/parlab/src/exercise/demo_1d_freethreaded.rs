@@ -1,8 +1,8 @@
 //! Exercises of `demo_1d_freethreaded.ipynb`: a chunk size that keeps a
 //! process pool's fare small, and which parlab pool models which Python.
 
-use super::{Feedback, Solution};
-use crate::record::ExecutorKind;
+use super::feedback::{Feedback, Solution};
+use parlab_core::record::ExecutorKind;
 
 /// Exercise 1's limit: the fare of one message at most this share of the
 /// work in its chunk.

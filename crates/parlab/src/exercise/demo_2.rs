@@ -1,9 +1,9 @@
 //! Exercises of `demo_2.ipynb`: a task that reads the matrix through a
 //! shared-memory handle, and how much work pays for one copy.
 
-use super::{Feedback, Solution};
-use crate::graph::Graph;
-use crate::shm::{MatrixHandle, SharedMemoryManager};
+use super::feedback::{Feedback, Solution};
+use parlab_core::graph::Graph;
+use parlab_core::shm::{MatrixHandle, SharedMemoryManager};
 
 /// The task type of exercise 1: what a process pool can run on way (b).
 pub type ShmTask = fn((MatrixHandle, usize, usize, usize)) -> Result<Option<usize>, String>;

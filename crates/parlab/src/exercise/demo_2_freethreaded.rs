@@ -1,11 +1,11 @@
 //! Exercises of `demo_2_freethreaded.ipynb`: a task that releases the GIL as
 //! NumPy does, and how many cores an algorithm is worth.
 
-use super::{Feedback, Solution};
-use crate::Result;
-use crate::executor::ThreadPool;
-use crate::graph::Graph;
-use crate::record::Run;
+use super::feedback::{Feedback, Solution};
+use parlab_core::Result;
+use parlab_core::executor::ThreadPool;
+use parlab_core::graph::Graph;
+use parlab_core::record::Run;
 
 /// How many of the questions exercise 1 runs.
 const ASKED: usize = 60;
@@ -29,7 +29,8 @@ where
     let mut seen = Vec::new();
     for _ in 0..3 {
         let t = std::sync::Arc::clone(&task);
-        let out = ThreadPool::new(2).and_then(|p| p.gil(true).run(move |q: (usize, usize)| t(q), asked.clone()));
+        let out =
+            ThreadPool::new(2).and_then(|p| p.gil(true).run_closure(move |q: (usize, usize)| t(q), asked.clone()));
         let (got, run) = match out {
             Ok(out) => out,
             Err(e) => return Feedback::not_yet(format!("the pool could not run the task: {e}")),
@@ -87,7 +88,7 @@ struct Overlap {
 /// against chance, since a busy machine leaves them idle between tasks.
 fn computed_together(run: &Run) -> Overlap {
     let lanes = run.lanes();
-    let spans = |lane: &crate::record::Lane| -> Vec<(f64, f64)> {
+    let spans = |lane: &parlab_core::record::Lane| -> Vec<(f64, f64)> {
         let mut v: Vec<(f64, f64)> = run.tasks.iter().filter(|t| t.lane == *lane).map(|t| (t.start, t.end)).collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         v

@@ -4,8 +4,8 @@
 use std::sync::atomic::AtomicU64;
 
 use super::feedback::close;
-use super::{Feedback, Solution};
-use crate::record::{amdahl_speedup, gustafson_speedup};
+use super::feedback::{Feedback, Solution};
+use parlab_core::record::{amdahl_speedup, gustafson_speedup};
 
 /// Exercise 1: with serial share `s` and `n` workers, Amdahl's speedup (the
 /// work fixed) and Gustafson's (the time fixed, the work growing).

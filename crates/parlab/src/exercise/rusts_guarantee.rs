@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::{Feedback, Solution};
+use super::feedback::{Feedback, Solution};
 
 /// A `Mutex<u64>` that counts how often it is locked, so exercise 1 can
 /// judge how a task used it — a count no machine load can change.

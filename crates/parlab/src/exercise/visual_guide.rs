@@ -1,8 +1,8 @@
 //! Exercises of `visual_guide.ipynb`: rounds of a pool, and which executor
 //! suits which work.
 
-use super::{Feedback, Solution};
-use crate::record::ExecutorKind;
+use super::feedback::{Feedback, Solution};
+use parlab_core::record::ExecutorKind;
 
 /// Exercise 1: the fewest processes that run `tasks` equal sleeps in at most
 /// `rounds` rounds (a pool of `p` runs them in ⌈tasks / p⌉ rounds).

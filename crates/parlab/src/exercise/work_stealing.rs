@@ -1,12 +1,12 @@
 //! Exercises of `work_stealing.ipynb`: a `with_min_len` that keeps rayon
 //! balanced, and an order that makes fixed chunks fair.
 
-use super::{Feedback, Solution};
-use crate::Result;
-use crate::check::{self, Check};
-use crate::executor::{ThreadPool, par_run};
-use crate::record::Run;
-use crate::workload::long_factorize_from;
+use super::feedback::{Feedback, Solution};
+use parlab_core::Result;
+use parlab_core::check::{self, Check};
+use parlab_core::executor::{Executor, ThreadPool, par_run};
+use parlab_core::record::Run;
+use parlab_core::workload::long_factorize_from;
 
 /// Tries per check: a worker thread started late by a busy machine can
 /// unbalance one run (never balance a broken one).
@@ -77,10 +77,7 @@ pub fn check_2(workers: usize, args: &[(u64, u64)], order: &[(u64, u64)]) -> Fee
     }
     let chunk = order.len().div_ceil(workers);
     let verdict = match first_balanced(|| {
-        let pool = ThreadPool::new(workers)?;
-        pool.take_run(); // start a fresh record
-        pool.map_chunked(long_factorize_from, order.to_vec(), chunk)?;
-        Ok(pool.take_run())
+        Ok(ThreadPool::new(workers)?.run_chunked(long_factorize_from, order.to_vec(), chunk)?.1)
     }) {
         Ok(v) => v,
         Err(e) => return Feedback::not_yet(format!("the pool failed: {e}")),

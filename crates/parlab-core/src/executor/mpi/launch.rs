@@ -365,7 +365,7 @@ fn program(b: &MpiPoolBuilder) -> Result<(PathBuf, bool)> {
         return Ok((p.clone(), std::fs::canonicalize(p).ok() == std::fs::canonicalize(&exe).ok()));
     }
     if super::code::in_executable() && std::env::var_os("EVCXR_IS_RUNTIME").is_none() {
-        if !crate::init::INIT_CALLED.load(std::sync::atomic::Ordering::Acquire) {
+        if !crate::executor::process::init_called() {
             return Err(Error::NotInitialized);
         }
         return Ok((exe, true));

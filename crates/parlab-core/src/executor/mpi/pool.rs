@@ -1,6 +1,5 @@
 //! [`MpiPool`]: the executor interface over MPI ranks.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -13,14 +12,13 @@ use super::core::{Core, Queued};
 use super::frame::{self, BCAST, JobHead};
 use super::launch::{self, MpiPoolBuilder};
 use crate::error::{Error, Result};
-use crate::executor::Future;
-use crate::executor::contract::{Arg, Executor, Output, collect_chunk, label};
+use crate::executor::chunks::map_windowed;
+use crate::executor::contract::{Arg, Executor, Output};
+use crate::executor::future::Future;
 use crate::executor::future::Slot;
+use crate::executor::local::label;
 use crate::executor::process::{codec, decode, trampoline, worker::Trampoline};
 use crate::record::{ExecutorKind, Run};
-
-/// How many bytes of encoded arguments `map` keeps waiting for ranks.
-const MAX_PENDING_BYTES: usize = 64 << 20;
 
 /// A pool of MPI ranks started with `mpirun`, on this machine or on the hosts
 /// of a hostfile (mpi4py's `MPIPoolExecutor`). The caller — a program or a
@@ -204,18 +202,7 @@ impl Executor for MpiPool {
         self.core.is_open()?;
         // Bound what is encoded but unanswered, as the process pool does, so
         // a big argument sent by copy is held a few times, not once per task.
-        let min_window = 2 * self.core.ranks;
-        let mut pending: VecDeque<(Future<Vec<Result<R>>>, usize)> = VecDeque::new();
-        let mut pending_bytes = 0;
-        let (mut values, mut first_err) = (Vec::new(), None);
-        let mut args = args.into_iter().peekable();
-        while args.peek().is_some() {
-            while pending.len() >= min_window && pending_bytes >= MAX_PENDING_BYTES {
-                let (oldest, bytes) = pending.pop_front().expect("window is full");
-                pending_bytes -= bytes;
-                collect_chunk(oldest, &mut values, &mut first_err);
-            }
-            let chunk: Vec<A> = args.by_ref().take(chunksize).collect();
+        map_windowed(args, chunksize, 2 * self.core.ranks, |chunk| {
             let first = self.core.journal.reserve(chunk.len());
             let mut encoded = Vec::new();
             let mut spans = Vec::with_capacity(chunk.len());
@@ -243,13 +230,8 @@ impl Executor for MpiPool {
                 }),
                 prefetch: true,
             })?;
-            pending.push_back((Future::new(slot), encoded.len()));
-            pending_bytes += encoded.len();
-        }
-        for (chunk, _) in pending {
-            collect_chunk(chunk, &mut values, &mut first_err);
-        }
-        first_err.map_or(Ok(values), Err)
+            Ok((Future::new(slot), encoded.len()))
+        })
     }
 
     fn take_run(&self) -> Run {

@@ -1,28 +1,26 @@
-//! The handle side of a process pool: a task's code addresses, its encoded
-//! argument, and the bounded window `map` keeps in flight.
+//! The handle side of a process pool: a task's code addresses and its
+//! encoded argument, handed to the scheduler as a job.
 //!
 //! Invariant: what reaches the scheduler is a pair of code addresses and
 //! serde-encoded bytes, never a Rust value (see the module above).
 
-use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::executor::contract::{Arg, Output, collect_chunk, label, panic_message};
-use crate::executor::future::Future;
-use crate::executor::future::Slot;
+use crate::executor::chunks::map_windowed;
+use crate::executor::contract::{Arg, Output};
+use crate::executor::future::{Future, Slot};
+use crate::executor::local::{label, panic_message};
 use crate::record::{ExecutorKind, Run};
 use crate::runtime;
 
 use super::scheduler::{Job, Scheduler};
+use super::start_method::{StartMethod, init_called};
 use super::wire::{self, Status};
-use super::{StartMethod, codec, loaded, worker};
-
-/// How many bytes of encoded arguments `map` keeps waiting for workers.
-const MAX_PENDING_BYTES: usize = 64 << 20;
+use super::{codec, loaded, worker};
 
 /// Decode the argument, call `func`, encode the result; catch a panic.
 ///
@@ -107,7 +105,7 @@ impl Pool {
                             .into(),
                     ));
                 }
-                if !crate::init::INIT_CALLED.load(Ordering::Acquire) {
+                if !init_called() {
                     return Err(Error::NotInitialized);
                 }
                 let base =
@@ -157,26 +155,7 @@ impl Pool {
         if self.scheduler.is_shut() {
             return Err(Error::Shutdown);
         }
-        if chunksize == 0 {
-            return Err(Error::ZeroChunksize);
-        }
-        // Encode lazily and bound what is encoded but not yet answered, so a
-        // big argument (a matrix sent by copy) is held a few times, not once
-        // per task — Python's executor bounds its call queue the same way.
-        // Small arguments never reach the bound, so the submitting thread
-        // encodes everything and waits once.
-        let min_window = 2 * self.scheduler.workers * self.scheduler.threads;
-        let mut pending: VecDeque<(Future<Vec<Result<R>>>, usize)> = VecDeque::new();
-        let mut pending_bytes = 0;
-        let (mut values, mut first_err) = (Vec::new(), None);
-        let mut args = args.into_iter().peekable();
-        while args.peek().is_some() {
-            while pending.len() >= min_window && pending_bytes >= MAX_PENDING_BYTES {
-                let (oldest, bytes) = pending.pop_front().expect("window is full");
-                pending_bytes -= bytes;
-                collect_chunk(oldest, &mut values, &mut first_err);
-            }
-            let chunk: Vec<A> = args.by_ref().take(chunksize).collect();
+        map_windowed(args, chunksize, 2 * self.scheduler.workers * self.scheduler.threads, |chunk| {
             let first = self.scheduler.journal.reserve(chunk.len());
             let mut items = Vec::with_capacity(chunk.len());
             let mut encoded = Vec::new();
@@ -185,7 +164,7 @@ impl Pool {
                 codec::encode_into(arg, &mut encoded, "argument").map_err(Error::Serialization)?;
                 items.push((first + i, label(arg), start..encoded.len()));
             }
-            let bytes_in_chunk = encoded.len();
+            let bytes = encoded.len();
             let slot: Arc<Slot<Vec<Result<R>>>> = Slot::new();
             let target = Arc::clone(&slot);
             self.scheduler.dispatch(Job {
@@ -201,13 +180,8 @@ impl Pool {
                 }),
                 prefetch: true,
             })?;
-            pending.push_back((Future::new(slot), bytes_in_chunk));
-            pending_bytes += bytes_in_chunk;
-        }
-        for (chunk, _) in pending {
-            collect_chunk(chunk, &mut values, &mut first_err);
-        }
-        first_err.map_or(Ok(values), Err)
+            Ok((Future::new(slot), bytes))
+        })
     }
 
     pub fn take_run(&self, name: String) -> Run {

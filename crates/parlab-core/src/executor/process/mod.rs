@@ -42,11 +42,10 @@ mod wire_fuzz;
 #[cfg(unix)]
 pub(crate) mod worker;
 
-#[cfg(unix)]
-use frontend::Pool;
 #[cfg(all(unix, feature = "mpi"))]
 pub(crate) use frontend::{decode, trampoline};
-pub use pools::{HybridPool, Process, ProcessPool};
+pub use pools::{Hybrid, HybridPool, Layout, Process, ProcessPool, ProcessPoolOf, Single};
 pub use start_method::StartMethod;
-#[cfg(windows)]
-use unsupported::Pool;
+#[cfg(feature = "mpi")]
+pub(crate) use start_method::init_called;
+pub(crate) use start_method::mark_init_called;

@@ -1,10 +1,29 @@
-//! How worker processes start, and the pool's setting of it.
+//! How worker processes start, the pool's setting of it, and whether the
+//! program has called [`crate::init`], which `Spawn` needs.
 //!
 //! Invariant: the setting is read and written as a [`StartMethod`], never as
 //! a bare number; the atomic that holds it is private to [`StartMethodCell`].
+//! The init flag is true only after `init` returned in this program (a
+//! spawned worker never returns from it).
 
 #[cfg(unix)]
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by [`crate::init`]; the `Spawn` start method refuses to run without it.
+/// (A plain static is right here: `Spawn` is for compiled programs, not notebooks.)
+static INIT_CALLED: AtomicBool = AtomicBool::new(false);
+
+/// Record that [`crate::init`] has returned in this program.
+pub(crate) fn mark_init_called() {
+    INIT_CALLED.store(true, Ordering::Release);
+}
+
+/// True once [`crate::init`] has returned in this program: workers may be spawned.
+#[cfg_attr(windows, allow(dead_code))] // read by the process and MPI pools only
+pub(crate) fn init_called() -> bool {
+    INIT_CALLED.load(Ordering::Acquire)
+}
 
 /// How worker processes are started (Python's multiprocessing start methods).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use super::{HybridPool, ProcessPool};
+use super::pools::{HybridPool, ProcessPool};
 use crate::error::Error;
-use crate::executor::Executor;
+use crate::executor::contract::Executor;
 
 const LIMIT: usize = 1 << 20;
 const WAIT: Duration = Duration::from_secs(30);

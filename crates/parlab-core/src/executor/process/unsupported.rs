@@ -7,10 +7,11 @@
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::executor::{Arg, Future, Output};
+use crate::executor::contract::{Arg, Output};
+use crate::executor::future::Future;
 use crate::record::{ExecutorKind, Run};
 
-use super::StartMethod;
+use super::start_method::StartMethod;
 
 /// No value of this type exists.
 enum Never {}
