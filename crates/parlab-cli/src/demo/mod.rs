@@ -22,7 +22,7 @@ pub mod timing;
 pub mod visual_guide;
 
 /// An executor that is shut down, waiting for its workers, when dropped.
-pub struct Reaped<E: Executor>(E);
+pub struct Reaped<E: Executor>(pub E);
 
 impl<E: Executor> Deref for Reaped<E> {
     type Target = E;
