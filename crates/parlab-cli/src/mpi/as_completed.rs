@@ -10,10 +10,9 @@ use std::time::Instant;
 use clap::Args as ClapArgs;
 use parlab::prelude::*;
 
-use super::ranks::{self, RankArgs};
+use super::ranks::{self, RankArgs, WorkArgs};
 use crate::error::CliError;
 use crate::opts::{self, OutputArgs};
-use crate::output::Ctx;
 
 /// Flags of `parlab mpi as-completed`.
 #[derive(ClapArgs, Debug)]
@@ -23,23 +22,16 @@ pub struct Args {
     /// Tasks to submit
     #[arg(long, default_value_t = 12, value_parser = opts::at_least_one())]
     tasks: usize,
-    /// Time scale: each task sleeps ~1 s ± 0.25 s × SCALE
-    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
-    scale: f64,
-    /// Seed for the drawn sleep times (random if not given)
-    #[arg(long)]
-    seed: Option<u64>,
+    #[command(flatten)]
+    work: WorkArgs,
     #[command(flatten)]
     out: OutputArgs,
 }
 
 /// Run demo_1b on the ranks.
 pub fn run(args: Args) -> Result<(), CliError> {
-    let scale = opts::scale(args.scale)?;
-    workload::set_seed(args.seed);
-    let pool = ranks::pool(&args.ranks)?;
-    let ctx = Ctx::new("mpi-as-completed", args.out)?;
-    ctx.say(ranks::describe(&pool));
+    let scale = args.work.apply()?;
+    let (pool, ctx) = ranks::start("mpi-as-completed", &args.ranks, args.out)?;
     let n = args.tasks as u64;
     ctx.say(format!("\n{n} tasks, each sleeping ~{scale:.3} s (1 s ± 0.25 s × scale), collected as they complete:\n"));
 

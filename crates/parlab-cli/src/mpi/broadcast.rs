@@ -18,7 +18,7 @@ use parlab::prelude::*;
 use super::ranks::{self, RankArgs};
 use crate::error::CliError;
 use crate::opts::{self, OutputArgs};
-use crate::output::{Ctx, bytes, secs, task_time_table};
+use crate::output::{bytes, secs, task_time_table};
 
 /// Flags of `parlab mpi broadcast`.
 #[derive(ClapArgs, Debug)]
@@ -52,9 +52,7 @@ fn path_distance_broadcast((graph, i, j, max_hop): (Broadcast<Graph>, usize, usi
 
 /// Run demo_2's ways on the ranks.
 pub fn run(args: Args) -> Result<(), CliError> {
-    let pool = ranks::pool(&args.ranks)?;
-    let ctx = Ctx::new("mpi-broadcast", args.out)?;
-    ctx.say(ranks::describe(&pool));
+    let (pool, ctx) = ranks::start("mpi-broadcast", &args.ranks, args.out)?;
     let m = args.size as usize;
     let g = ctx.step("building the graph", || Ok(Graph::random(m, args.fraction, args.seed)?))?;
     let pairs = Graph::random_pairs(g.nodes(), args.pairs, args.seed.wrapping_add(1))?;

@@ -13,7 +13,7 @@ use super::ranks::{self, RankArgs};
 use crate::demo::run_chunked;
 use crate::error::CliError;
 use crate::opts::{self, OutputArgs};
-use crate::output::{Ctx, secs, task_time_table};
+use crate::output::{secs, task_time_table};
 
 /// Flags of `parlab mpi chunking`.
 #[derive(ClapArgs, Debug)]
@@ -38,9 +38,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let end = args.start.checked_add(args.count).ok_or_else(|| {
         CliError::impossible(format!("--start {} + --count {} is past the largest u64", args.start, args.count))
     })?;
-    let pool = ranks::pool(&args.ranks)?;
-    let ctx = Ctx::new("mpi-chunking", args.out)?;
-    ctx.say(ranks::describe(&pool));
+    let (pool, ctx) = ranks::start("mpi-chunking", &args.ranks, args.out)?;
     let numbers = args.start..end;
     ctx.say(format!("\nis_prime over {}..{end} ({} numbers)\n", args.start, args.count));
 

@@ -15,7 +15,7 @@ use parlab::prelude::*;
 use super::ranks::{self, RankArgs};
 use crate::error::CliError;
 use crate::opts::{self, OutputArgs};
-use crate::output::{Ctx, bytes, secs};
+use crate::output::{bytes, secs};
 
 /// Flags of `parlab mpi messages`.
 #[derive(ClapArgs, Debug)]
@@ -42,9 +42,7 @@ fn length(v: Vec<u8>) -> usize {
 
 /// Run the message measurements.
 pub fn run(args: Args) -> Result<(), CliError> {
-    let pool = ranks::pool(&args.ranks)?;
-    let ctx = Ctx::new("mpi-messages", args.out)?;
-    ctx.say(ranks::describe(&pool));
+    let (pool, ctx) = ranks::start("mpi-messages", &args.ranks, args.out)?;
     let workers = pool.workers() as u64;
 
     // Latency: every round sends each rank one no-op and waits for all of them.

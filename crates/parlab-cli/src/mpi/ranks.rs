@@ -14,7 +14,8 @@ use parlab::prelude::*;
 
 use crate::demo::Reaped;
 use crate::error::CliError;
-use crate::opts;
+use crate::opts::{self, OutputArgs};
+use crate::output::Ctx;
 
 /// The flags every `parlab mpi` demo takes: where its ranks come from.
 #[derive(clap::Args, Debug, Clone)]
@@ -28,12 +29,32 @@ pub struct RankArgs {
     hostfile: Option<PathBuf>,
 }
 
+/// The flags of the demos whose tasks sleep or factorise: the time scale and the seed.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WorkArgs {
+    /// Time scale: sleeps of ~1 s × SCALE; factorising 100,000,001 × SCALE
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    scale: f64,
+    /// Seed for the drawn sleep times (random if not given)
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl WorkArgs {
+    /// Make them this process's settings, before the pool starts (its ranks take them then); the scale.
+    pub fn apply(&self) -> Result<f64, CliError> {
+        let scale = opts::scale(self.scale)?;
+        workload::set_seed(self.seed);
+        Ok(scale)
+    }
+}
+
 /// Worker ranks started when `parlab mpi` runs outside `mpirun` without `--ranks`.
 const DEFAULT_RANKS: usize = 2;
 
 /// The demo's pool: the job's ranks under `mpirun`, else ranks started now.
 /// On ranks 1..N-1 of an `mpirun` job this serves tasks and exits the process.
-pub fn pool(args: &RankArgs) -> Result<Reaped<MpiPool>, CliError> {
+fn pool(args: &RankArgs) -> Result<Reaped<MpiPool>, CliError> {
     if MpiPool::started_by_mpirun() {
         if args.ranks.is_some() || args.hostfile.is_some() {
             return Err(CliError::impossible(
@@ -52,8 +73,16 @@ pub fn pool(args: &RankArgs) -> Result<Reaped<MpiPool>, CliError> {
     Ok(Reaped(builder.build()?))
 }
 
+/// The demo's pool and output, with who is who printed first.
+pub fn start(demo: &'static str, ranks: &RankArgs, out: OutputArgs) -> Result<(Reaped<MpiPool>, Ctx), CliError> {
+    let pool = pool(ranks)?;
+    let ctx = Ctx::new(demo, out)?;
+    ctx.say(describe(&pool));
+    Ok((pool, ctx))
+}
+
 /// Who is who: how the job started, and each rank's host and pid.
-pub fn describe(pool: &MpiPool) -> String {
+fn describe(pool: &MpiPool) -> String {
     let how = if MpiPool::started_by_mpirun() {
         "ranks started by your mpirun; this process is rank 0, the relay"
     } else {

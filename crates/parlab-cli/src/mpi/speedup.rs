@@ -14,7 +14,7 @@ use parlab::prelude::*;
 use super::ranks::{self, RankArgs};
 use crate::error::CliError;
 use crate::opts::{self, OutputArgs};
-use crate::output::{Ctx, task_time_table};
+use crate::output::task_time_table;
 
 /// Flags of `parlab mpi speedup`.
 #[derive(ClapArgs, Debug)]
@@ -34,9 +34,7 @@ pub struct Args {
 /// Run the CPU-bound comparison.
 pub fn run(args: Args) -> Result<(), CliError> {
     opts::scale(args.scale)?;
-    let pool = ranks::pool(&args.ranks)?;
-    let ctx = Ctx::new("mpi-speedup", args.out)?;
-    ctx.say(ranks::describe(&pool));
+    let (pool, ctx) = ranks::start("mpi-speedup", &args.ranks, args.out)?;
     let ranks = pool.workers();
     let work: Vec<u64> = (0..args.tasks.unwrap_or(2 * ranks) as u64).map(|i| 2 * i).collect();
 

@@ -11,7 +11,7 @@ use clap::Args as ClapArgs;
 use parlab::executor::{Arg, Output};
 use parlab::prelude::*;
 
-use super::ranks::{self, RankArgs};
+use super::ranks::{self, RankArgs, WorkArgs};
 use crate::demo::submit_all;
 use crate::error::CliError;
 use crate::opts::{self, OutputArgs};
@@ -25,24 +25,16 @@ pub struct Args {
     /// Tasks per workload
     #[arg(long, default_value_t = 8, value_parser = opts::at_least_one())]
     tasks: usize,
-    /// Time scale: sleeps of ~1 s × SCALE; factorising 100,000,001 × SCALE
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    scale: f64,
-    /// Seed for the drawn sleep times (random if not given)
-    #[arg(long)]
-    seed: Option<u64>,
+    #[command(flatten)]
+    work: WorkArgs,
     #[command(flatten)]
     out: OutputArgs,
 }
 
 /// Run demo_1 on the ranks.
 pub fn run(args: Args) -> Result<(), CliError> {
-    // Settings first: the ranks take them when the pool starts.
-    let scale = opts::scale(args.scale)?;
-    workload::set_seed(args.seed);
-    let pool = ranks::pool(&args.ranks)?;
-    let ctx = Ctx::new("mpi-timing", args.out)?;
-    ctx.say(ranks::describe(&pool));
+    let scale = args.work.apply()?;
+    let (pool, ctx) = ranks::start("mpi-timing", &args.ranks, args.out)?;
     let n = args.tasks as u64;
 
     ctx.say(format!("\ndelayed_return × {n}: each sleeps ~{scale:.3} s (1 s ± 0.25 s × scale {scale})"));
