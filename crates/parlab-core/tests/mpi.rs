@@ -255,7 +255,7 @@ fn namespace_cluster_from_here() -> Result<(), String> {
     )?;
     // SAFETY: getuid has no preconditions.
     if hostfile().is_some() || unsafe { libc::getuid() } != 0 {
-        println!("  (skipped: needs root, outside a cluster)");
+        println!("  (skipped: it makes its own cluster, so it runs as root and outside one)");
         return Ok(());
     }
     let cluster = NamespaceCluster::up(3).map_err(e)?;
