@@ -108,6 +108,28 @@ fn results_equal_sequential() -> Result<(), String> {
     all_gone(&all, Duration::from_secs(10))
 }
 
+/// `shutdown(wait, cancel_futures)` and `Future::cancel`, as concurrent.futures
+/// has them: what no rank took can be cancelled, what a rank runs completes.
+fn shutdown_cancels_what_no_rank_took() -> Result<(), String> {
+    let p = pool(2).map_err(e)?;
+    let futures: Vec<Future<u64>> = (0..8).map(|_| p.submit(nap, 300)).collect::<Result<_>>().map_err(e)?;
+    check(futures[7].cancel() && futures[7].cancelled(), "a queued task could not be cancelled")?;
+    std::thread::sleep(Duration::from_millis(100)); // two tasks are on the ranks by now
+    check(!futures[0].cancel(), "a running task was cancelled")?;
+    let all = pids(&p);
+    p.shutdown(true, true);
+    let ran = futures.iter().filter(|f| f.done() && !f.cancelled()).count();
+    let cancelled = futures.iter().filter(|f| f.cancelled()).count();
+    check(ran == 2 && cancelled == 6, format!("{ran} ran and {cancelled} were cancelled; want 2 and 6"))?;
+    let waited = wait(futures, ReturnWhen::AllCompleted);
+    check(waited.not_done.is_empty(), "wait() left futures not done after shutdown")?;
+    match waited.done.into_iter().next().map(Future::result) {
+        Some(Ok(300)) => {}
+        other => return Err(format!("the first task gave {other:?}")),
+    }
+    all_gone(&all, Duration::from_secs(10))
+}
+
 /// Ranks that fill every slot of the cluster's hostfile (less the relay's), else 2.
 fn ranks_for_every_host() -> usize {
     let slots = |l: &str| l.split("slots=").nth(1).and_then(|n| n.trim().parse::<usize>().ok()).unwrap_or(1);
@@ -364,7 +386,7 @@ fn main() {
     }
     if std::process::Command::new("mpirun").arg("--version").output().is_err() {
         println!("skipped: mpirun not found (install openmpi-bin libopenmpi-dev, or run scripts/setup as root)");
-        println!("0 passed, 0 failed, 8 skipped");
+        println!("0 passed, 0 failed, 9 skipped");
         return;
     }
     // Never hang the test command: a stuck test ends the run, with its name.
@@ -373,10 +395,11 @@ fn main() {
         eprintln!("tests/mpi.rs: over 300 s, giving up");
         std::process::exit(3);
     });
-    let tests: [(&str, Test); 8] = [
+    let tests: [(&str, Test); 9] = [
         ("results_equal_sequential", results_equal_sequential),
         ("map_with_chunksize_and_records", map_with_chunksize_and_records),
         ("broadcast_is_sent_once_and_cached", broadcast_is_sent_once_and_cached),
+        ("shutdown_cancels_what_no_rank_took", shutdown_cancels_what_no_rank_took),
         ("killed_rank_fails_its_futures", killed_rank_fails_its_futures),
         ("bad_input_is_a_clear_error", bad_input_is_a_clear_error),
         ("caller_death_ends_every_rank", caller_death_ends_every_rank),
