@@ -17,6 +17,16 @@ use std::time::{Duration, Instant};
 use parlab_core::record::Run;
 
 const PARLAB: &str = env!("CARGO_BIN_EXE_parlab");
+
+/// One `mpirun` job at a time: Open MPI 4.1's daemons create their session
+/// directory (`/tmp/ompi.HOST.UID`) racily, so two jobs starting together on
+/// one host can fail ("mkdir … File exists"), as seen on a namespace cluster.
+static ONE_JOB_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// This test's turn; a test that failed (panicked) holding it passes it on.
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_JOB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 /// No test may take longer than this, whatever MPI does.
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -124,6 +134,7 @@ fn ran_on_every_rank_and_host(runs: &[Run], workers: usize, what: &str) {
 
 #[test]
 fn every_demo_runs_under_mpirun_on_every_rank() {
+    let _turn = turn();
     if !have_mpirun() {
         return;
     }
@@ -154,6 +165,7 @@ fn every_demo_runs_under_mpirun_on_every_rank() {
 
 #[test]
 fn outside_mpirun_parlab_starts_the_ranks_itself() {
+    let _turn = turn();
     if !have_mpirun() {
         return;
     }
@@ -177,6 +189,7 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn a_killed_rank_ends_the_job_with_mpis_report_and_leaves_nothing() {
+    let _turn = turn();
     if !have_mpirun() {
         return;
     }
@@ -222,6 +235,7 @@ fn a_killed_rank_ends_the_job_with_mpis_report_and_leaves_nothing() {
 
 #[test]
 fn bad_requests_are_refused_in_a_line() {
+    let _turn = turn();
     if !have_mpirun() {
         return;
     }
