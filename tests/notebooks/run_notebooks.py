@@ -19,6 +19,10 @@ A notebook that failed only in its checks is run once more (`--retries`): the ch
 timings, and a shared machine can slow one run of a pair (a host busy on the sibling core makes
 each task take twice the CPU time). A cell that errors, panics or draws nothing is never retried.
 
+A notebook that needs a program the machine may lack names it, with how to get it; where one is
+missing the notebook is reported as skipped, with that reason, and neither run nor failed:
+    needs = { commands = ["mpirun"], install = "Open MPI: apt-get install openmpi-bin" }
+
 A parameter value is a Rust expression: numbers and booleans as TOML values, anything else as a
 string holding the Rust text ('"a str"', 'vec![1, 2]'). An override that matches no line fails.
 
@@ -33,6 +37,7 @@ import atexit
 import base64
 import queue
 import re
+import shutil
 import sys
 import time
 import tomllib
@@ -46,7 +51,8 @@ from nbclient.util import ensure_async
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CHECK_TAG = "harness-check"
-SPEC_KEYS = {"parameters", "checks"}
+SPEC_KEYS = {"parameters", "checks", "needs"}
+NEEDS_KEYS = {"commands", "install"}
 # A cell's stderr can reach Jupyter after the kernel says idle (evcxr issue #353): wait this
 # long for stragglers after each cell, so a panic's message is never missed.
 STRAGGLER_WAIT = 0.2
@@ -65,6 +71,8 @@ class Result:
     # Runs it took, and the failures of the earlier ones (checks only).
     attempts: int = 1
     retried: list[str] = field(default_factory=list)
+    # Why it was not run (a program it needs is missing), or "".
+    skipped: str = ""
 
     @property
     def ok(self):
@@ -83,7 +91,21 @@ def load_config(path):
         unknown = set(spec) - SPEC_KEYS
         if unknown:
             raise Failure(f"{path}: [{name!r}] has unknown keys {sorted(unknown)} (allowed: {sorted(SPEC_KEYS)})")
+        needs = spec.get("needs", {"commands": [], "install": ""})
+        if not (isinstance(needs, dict) and set(needs) == NEEDS_KEYS and isinstance(needs["commands"], list)):
+            raise Failure(f'{path}: [{name!r}] needs must be {{ commands = ["..."], install = "how to get them" }}')
     return config
+
+
+def missing_needs(spec):
+    """Why a notebook cannot run on this machine (a command it needs is not on PATH), or ""."""
+    needs = spec.get("needs")
+    if not needs:
+        return ""
+    missing = [c for c in needs["commands"] if shutil.which(c) is None]
+    if not missing:
+        return ""
+    return f"needs {', '.join(missing)}, not found on PATH ({needs['install']})"
 
 
 def rust_literal(value):
@@ -206,10 +228,24 @@ class Timeouts:
     cell: int = 1800  # the first `:dep` cell compiles every dependency on a cold machine
 
 
+# scripts/evcxr-kernel does the notebooks' `:dep parlab` while the kernel starts, so the first
+# kernel of a fresh clone compiles every dependency before it answers: as long as a cold `:dep`
+# cell may take. Later kernels find that build in their tmpdir slot.
+COLD_STARTUP = Timeouts.cell
+
+
+def started(result):
+    """Whether the notebook's kernel came up (its tmpdir slot is built from then on)."""
+    return not result.skipped and not any(f.startswith(("RuntimeError: Kernel", "TimeoutError")) for f in result.failures)
+
+
 def run_notebook(path, spec, out_dir, timeouts=Timeouts(), write_outputs=False):
     """Execute one notebook; return a Result. With write_outputs it runs as shipped, without
     overrides or checks (those are for CI), and is saved back only if it passed."""
     result = Result(path.name)
+    result.skipped = missing_needs(spec)
+    if result.skipped:
+        return result
     start = time.monotonic()
     try:
         nb = nbformat.read(path, as_version=4)
@@ -299,14 +335,23 @@ def main(argv=None):
         return 0
 
     timeouts = Timeouts(args.startup_timeout, args.cell_timeout)
+    cold = Timeouts(max(args.startup_timeout, COLD_STARTUP), args.cell_timeout)
+    warm = False
     results = []
     for path in notebooks:
         print(f"--- {path.name}", flush=True)
-        result = run_with_retries(path, config.get(path.name, {}), args.out, timeouts, args.write_outputs, args.retries)
+        result = run_with_retries(
+            path, config.get(path.name, {}), args.out, timeouts if warm else cold, args.write_outputs, args.retries
+        )
+        warm = warm or started(result)
         for failure in result.retried:
             print("    RETRIED after: " + failure.replace("\n", "\n    "))
         for index, seconds in result.cell_seconds:
             print(f"    cell {index:>3}  {seconds:7.1f} s")
+        if result.skipped:
+            print(f"SKIP {path.name}: {result.skipped}", flush=True)
+            results.append(result)
+            continue
         verdict = "PASS" if result.ok else "FAIL"
         print(f"{verdict} {path.name} ({result.seconds:.1f} s)", flush=True)
         for failure in result.failures:
@@ -314,11 +359,16 @@ def main(argv=None):
         results.append(result)
 
     failed = [r for r in results if not r.ok]
+    skipped = [r for r in results if r.skipped]
     print(f"\nnotebooks: executed copies and kernel logs in {args.out}")
     for r in results:
+        if r.skipped:
+            print(f"  SKIP            {r.name}: {r.skipped}")
+            continue
         again = f"  (passed on run {r.attempts}, after a check failed)" if r.ok and r.attempts > 1 else ""
         print(f"  {'PASS' if r.ok else 'FAIL'}  {r.seconds:7.1f} s  {r.name}{again}")
-    print(f"notebooks: {len(results) - len(failed)} passed, {len(failed)} failed")
+    passed = len(results) - len(failed) - len(skipped)
+    print(f"notebooks: {passed} passed, {len(failed)} failed, {len(skipped)} skipped")
     return 1 if failed else 0
 
 

@@ -101,6 +101,19 @@ def test_chart_cell_without_image_is_caught():
     expect_failure(run("chart_missing.ipynb"), "tagged 'chart' but produced no PNG or SVG", "text/plain")
 
 
+def test_notebook_whose_command_is_missing_is_skipped_with_the_reason():
+    needs = {"commands": ["sh", "parlab-no-such-command"], "install": "get it from nowhere"}
+    start = time.monotonic()
+    result = run("error.ipynb", spec={"needs": needs})
+    assert result.ok and result.skipped, result
+    assert "parlab-no-such-command" in result.skipped and "sh," not in result.skipped, result.skipped
+    assert "get it from nowhere" in result.skipped, result.skipped
+    assert time.monotonic() - start < 5, "a skipped notebook must not start a kernel"
+    present = run("good.ipynb", spec={**CONFIG.get("good.ipynb", {}), "needs": {"commands": ["sh"], "install": "-"}})
+    assert not present.skipped, present.skipped
+    expect_pass(present)
+
+
 def test_parlab_path_dependency_loads():
     expect_pass(run("parlab.ipynb"))
 
@@ -168,6 +181,16 @@ def test_cli_exit_codes():
         assert stale.returncode == 2 and "good.ipynb" in stale.stderr, stale
     unknown = cli("--dir", str(FIXTURES), "--config", str(FIXTURES / "notebooks.toml"), "--only", "nope")
     assert unknown.returncode == 2 and "nope.ipynb" in unknown.stderr, unknown
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "needs.toml"
+        config.write_text('["error.ipynb"]\nneeds = { commands = ["parlab-no-such-command"], install = "x" }\n')
+        skipped = cli("--dir", str(FIXTURES), "--config", str(config), "--out", str(OUT / "cli"), "--only", "error")
+        assert skipped.returncode == 0, (skipped.returncode, skipped.stdout, skipped.stderr)
+        assert "SKIP error.ipynb: needs parlab-no-such-command" in skipped.stdout, skipped.stdout
+        assert "0 passed, 0 failed, 1 skipped" in skipped.stdout, skipped.stdout
+        config.write_text('["error.ipynb"]\nneeds = ["mpirun"]\n')
+        malformed = cli("--dir", str(FIXTURES), "--config", str(config), "--only", "error")
+        assert malformed.returncode == 2 and "needs must be" in malformed.stderr, malformed
 
 
 def main():

@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 
 mod demo;
 mod error;
+mod mpi;
 mod opts;
 mod output;
 
@@ -57,6 +58,8 @@ enum Demo {
     Advise(advise::Args),
     /// demo_2: a big matrix to workers four ways — copied, shared memory, threads, sequential
     SharedMemory(shared_memory::Args),
+    /// Demos on MPI ranks, across hosts: `mpirun -n N parlab mpi DEMO` (feature `mpi`)
+    Mpi(mpi::Args),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn run(demo: Demo) -> Result<(), CliError> {
         Demo::Chunking(a) => chunking::run(a),
         Demo::Advise(a) => advise::run(a),
         Demo::SharedMemory(a) => shared_memory::run(a),
+        Demo::Mpi(a) => mpi::run(a),
     }
 }
 

@@ -194,3 +194,10 @@ fn every_other_demo_runs_at_a_tiny_scale() {
     assert_eq!(runs.len(), 5, "the four ways and threads under the GIL");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Without the `mpi` feature `parlab mpi` still exists, and says how to get the real one.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn mpi_without_the_feature_says_how_to_build_it() {
+    assert_refused(&["mpi", "timing", "--ranks", "2"], "built without MPI: build it with");
+}

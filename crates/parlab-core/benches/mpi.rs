@@ -1,7 +1,8 @@
 //! What an MPI pool costs: a task's round trip on one host, across hosts
 //! (network namespaces) and, for scale, in a process pool; a map's cost per
 //! item by chunk size; a broadcast of 4 and 16 MB against copying the same
-//! matrix into every task; and CPU-bound speedup on the ranks the cores allow.
+//! matrix into every task; and CPU-bound speedup on the ranks the cores allow,
+//! next to a process pool's in the same minute.
 //! Figures and the commands are in BENCHMARKS.md.
 //!
 //! One host:     cargo bench -p parlab-core --features mpi --bench mpi
@@ -116,17 +117,40 @@ fn broadcast(c: &mut Criterion) {
 }
 
 fn cpu_speedup(c: &mut Criterion) {
-    // Four tasks of the seed's size (scale 1), on 1 rank and on 2.
+    // Four equally slow tasks of the seed's size (scale 1; even offsets keep
+    // the value odd) on 1 worker and on as many as the machine has cores, MPI
+    // ranks and process workers back to back in the same minute, so load that
+    // slows one slows the other: their ratio is the fair figure. What the
+    // machine offered is printed before and after.
+    let cores = machine::cpus().available.max(1);
+    let say_offer = |when: &str| match machine::offer(cores) {
+        Ok(o) => println!("cpu_speedup, offer {when}: {:.2} cores to {cores} busy threads", o.cores()),
+        Err(e) => println!("cpu_speedup, offer {when}: not measured ({e})"),
+    };
+    let work = || (0..8u64).step_by(2);
     let mut g = c.benchmark_group("cpu_speedup");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    for ranks in [1, 2] {
-        let pool = MpiPool::new(ranks).unwrap();
-        g.bench_function(format!("4 x long_factorize on {ranks} rank(s)"), |b| {
-            // Even offsets: the value stays odd, so every task is equally slow.
-            b.iter(|| black_box(pool.map(long_factorize, (0..8u64).step_by(2)).unwrap()));
+    say_offer("before");
+    let mut counts = vec![1];
+    if cores > 1 {
+        counts.push(cores);
+    }
+    for &n in &counts {
+        let pool = MpiPool::new(n).unwrap();
+        pool.map(noop, 0..n as u64).unwrap(); // the ranks are up and have run once
+        g.bench_function(format!("4 x long_factorize, MpiPool({n})"), |b| {
+            b.iter(|| black_box(pool.map(long_factorize, work()).unwrap()));
+            pool.take_run();
+        });
+        drop(pool);
+        let pool = ProcessPool::new(n).unwrap();
+        pool.map(noop, 0..n as u64).unwrap(); // start the workers outside the measurement
+        g.bench_function(format!("4 x long_factorize, ProcessPool({n})"), |b| {
+            b.iter(|| black_box(pool.map(long_factorize, work()).unwrap()));
             pool.take_run();
         });
     }
+    say_offer("after");
     g.finish();
 }
 

@@ -108,6 +108,28 @@ fn results_equal_sequential() -> Result<(), String> {
     all_gone(&all, Duration::from_secs(10))
 }
 
+/// `shutdown(wait, cancel_futures)` and `Future::cancel`, as concurrent.futures
+/// has them: what no rank took can be cancelled, what a rank runs completes.
+fn shutdown_cancels_what_no_rank_took() -> Result<(), String> {
+    let p = pool(2).map_err(e)?;
+    let futures: Vec<Future<u64>> = (0..8).map(|_| p.submit(nap, 300)).collect::<Result<_>>().map_err(e)?;
+    check(futures[7].cancel() && futures[7].cancelled(), "a queued task could not be cancelled")?;
+    std::thread::sleep(Duration::from_millis(100)); // two tasks are on the ranks by now
+    check(!futures[0].cancel(), "a running task was cancelled")?;
+    let all = pids(&p);
+    p.shutdown(true, true);
+    let ran = futures.iter().filter(|f| f.done() && !f.cancelled()).count();
+    let cancelled = futures.iter().filter(|f| f.cancelled()).count();
+    check(ran == 2 && cancelled == 6, format!("{ran} ran and {cancelled} were cancelled; want 2 and 6"))?;
+    let waited = wait(futures, ReturnWhen::AllCompleted);
+    check(waited.not_done.is_empty(), "wait() left futures not done after shutdown")?;
+    match waited.done.into_iter().next().map(Future::result) {
+        Some(Ok(300)) => {}
+        other => return Err(format!("the first task gave {other:?}")),
+    }
+    all_gone(&all, Duration::from_secs(10))
+}
+
 /// Ranks that fill every slot of the cluster's hostfile (less the relay's), else 2.
 fn ranks_for_every_host() -> usize {
     let slots = |l: &str| l.split("slots=").nth(1).and_then(|n| n.trim().parse::<usize>().ok()).unwrap_or(1);
@@ -255,7 +277,7 @@ fn namespace_cluster_from_here() -> Result<(), String> {
     )?;
     // SAFETY: getuid has no preconditions.
     if hostfile().is_some() || unsafe { libc::getuid() } != 0 {
-        println!("  (skipped: needs root, outside a cluster)");
+        println!("  (skipped: it makes its own cluster, so it runs as root and outside one)");
         return Ok(());
     }
     let cluster = NamespaceCluster::up(3).map_err(e)?;
@@ -275,6 +297,81 @@ fn namespace_cluster_from_here() -> Result<(), String> {
     check(names.iter().all(|n| !list.contains(n.as_str())), format!("namespaces left after down: {list}"))
 }
 
+const WORLD_ENV: &str = "PARLAB_MPI_TEST_WORLD";
+
+/// Under `mpirun -n N` (from `a_program_started_by_mpirun_is_its_own_pool`):
+/// rank 0 maps on ranks 1..N-1 and prints what it saw; the others serve inside `world()`.
+fn world_child() -> ! {
+    let pool = MpiPool::world().expect("the job's pool");
+    let right = pool.map(square, 0..40u64).expect("map") == (0..40u64).map(square).collect::<Vec<_>>();
+    let run = {
+        pool.take_run();
+        pool.map(nap, vec![20u64; 4 * pool.workers()]).expect("naps");
+        pool.take_run()
+    };
+    let lanes: std::collections::BTreeSet<usize> = run.tasks.iter().map(|t| t.lane.worker).collect();
+    let hosts: std::collections::BTreeSet<&str> =
+        run.tasks.iter().map(|t| run.hosts[t.lane.host as usize].as_str()).collect();
+    let pids = pids(&pool);
+    pool.shutdown(true, false);
+    let again = matches!(MpiPool::world(), Err(Error::Unsupported(_)));
+    let hosts: Vec<&str> = hosts.into_iter().collect();
+    println!(
+        "world right={right} workers={} lanes={} again-refused={again} hosts={}",
+        pool.workers(),
+        lanes.len(),
+        hosts.join(",")
+    );
+    println!("pids {}", pids.iter().map(u32::to_string).collect::<Vec<_>>().join(" "));
+    std::process::exit(0);
+}
+
+/// `mpirun -n N PROGRAM` where PROGRAM calls `MpiPool::world()`: rank 0 gets
+/// a pool of the other ranks (mpi4py's `-m mpi4py.futures`), which leave no
+/// process behind once it shuts down.
+fn a_program_started_by_mpirun_is_its_own_pool() -> Result<(), String> {
+    match MpiPool::world() {
+        Err(Error::Unsupported(m)) if m.contains("started by mpirun") => {}
+        other => return Err(format!("world() outside mpirun gave {:?}", other.map(|p| p.name()))),
+    }
+    let hosts: Vec<String> = hostfile()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .map(|t| t.lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect())
+        .unwrap_or_default();
+    let n = (hosts.len() + 1).max(3);
+    let mut cmd = std::process::Command::new("mpirun");
+    cmd.args(["-n", &n.to_string(), "--bind-to", "none"]);
+    match hostfile() {
+        Some(f) => cmd.arg("--hostfile").arg(f).args(["--map-by", "node"]),
+        None => cmd.arg("--oversubscribe"),
+    };
+    let exe = std::env::current_exe().map_err(e)?;
+    let out = cmd
+        .arg(exe)
+        .env(WORLD_ENV, "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(e)?;
+    let said = String::from_utf8_lossy(&out.stdout);
+    check(out.status.success(), format!("mpirun failed: {said}{}", String::from_utf8_lossy(&out.stderr)))?;
+    let line = said.lines().find(|l| l.starts_with("world ")).ok_or(format!("rank 0 said: {said}"))?;
+    let want = format!("world right=true workers={} lanes={} again-refused=true", n - 1, n - 1);
+    check(line.starts_with(&want), format!("rank 0 said {line:?}, want {want:?}"))?;
+    check(said.lines().filter(|l| l.starts_with("world ")).count() == 1, "only rank 0 may run past world()")?;
+    if !hosts.is_empty() {
+        check(line.ends_with(&format!("hosts={}", hosts.join(","))), format!("tasks must run on every host: {line}"))?;
+    }
+    let pids: Vec<u32> = said
+        .lines()
+        .find_map(|l| l.strip_prefix("pids "))
+        .map(|p| p.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default();
+    check(pids.len() == n, format!("rank 0 named {} processes", pids.len()))?;
+    all_gone(&pids, Duration::from_secs(10))
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
@@ -284,9 +381,12 @@ fn main() {
     if std::env::var_os(CHILD_ENV).is_some() {
         child_pool();
     }
+    if std::env::var_os(WORLD_ENV).is_some() {
+        world_child();
+    }
     if std::process::Command::new("mpirun").arg("--version").output().is_err() {
         println!("skipped: mpirun not found (install openmpi-bin libopenmpi-dev, or run scripts/setup as root)");
-        println!("0 passed, 0 failed, 7 skipped");
+        println!("0 passed, 0 failed, 9 skipped");
         return;
     }
     // Never hang the test command: a stuck test ends the run, with its name.
@@ -295,14 +395,16 @@ fn main() {
         eprintln!("tests/mpi.rs: over 300 s, giving up");
         std::process::exit(3);
     });
-    let tests: [(&str, Test); 7] = [
+    let tests: [(&str, Test); 9] = [
         ("results_equal_sequential", results_equal_sequential),
         ("map_with_chunksize_and_records", map_with_chunksize_and_records),
         ("broadcast_is_sent_once_and_cached", broadcast_is_sent_once_and_cached),
+        ("shutdown_cancels_what_no_rank_took", shutdown_cancels_what_no_rank_took),
         ("killed_rank_fails_its_futures", killed_rank_fails_its_futures),
         ("bad_input_is_a_clear_error", bad_input_is_a_clear_error),
         ("caller_death_ends_every_rank", caller_death_ends_every_rank),
         ("namespace_cluster_from_here", namespace_cluster_from_here),
+        ("a_program_started_by_mpirun_is_its_own_pool", a_program_started_by_mpirun_is_its_own_pool),
     ];
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let (mut passed, mut failed) = (0, 0);

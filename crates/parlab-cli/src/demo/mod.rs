@@ -6,7 +6,7 @@ pub mod as_completed;
 pub mod chunking;
 pub mod cpu_sweep;
 pub mod free_threaded;
-mod pools;
+pub(crate) mod pools;
 pub mod shared_memory;
 mod sweep;
 pub mod timing;

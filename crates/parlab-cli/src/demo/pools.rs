@@ -11,7 +11,7 @@ use parlab::executor::{Arg, Output};
 use parlab::prelude::*;
 
 /// An executor that is shut down, waiting for its workers, when dropped.
-pub struct Reaped<E: Executor>(E);
+pub struct Reaped<E: Executor>(pub E);
 
 impl<E: Executor> Deref for Reaped<E> {
     type Target = E;

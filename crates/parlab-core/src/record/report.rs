@@ -66,11 +66,15 @@ impl fmt::Display for Report<'_> {
         let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
         writeln!(f, "{} — {} on {}", run.label, plural(run.tasks.len(), "task"), plural(run.workers, "worker"))?;
         let gil = run.tasks.iter().any(|t| t.gil_wait > 0.0);
+        let moving = run.tasks.iter().any(|t| t.transfer > 0.0);
         write!(
             f,
             "{:>5}  {:<14} {:<8} {:>8} {:>8} {:>8} {:>8}",
             "task", "arg", "lane", "start s", "end s", "time s", "cpu s"
         )?;
+        if moving {
+            write!(f, "  {:>8}", "moving s")?;
+        }
         writeln!(f, "{}", if gil { "  GIL wait s" } else { "" })?;
         for t in &run.tasks {
             let cpu = t.cpu.map_or_else(|| "-".to_string(), |c| format!("{c:.3}"));
@@ -85,6 +89,9 @@ impl fmt::Display for Report<'_> {
                 t.duration(),
                 cpu
             )?;
+            if moving {
+                write!(f, "  {:>8.4}", t.transfer)?;
+            }
             if gil {
                 write!(f, "  {:>10.3}", t.gil_wait)?;
             }
@@ -93,6 +100,13 @@ impl fmt::Display for Report<'_> {
         writeln!(f, "sum of task times {:>9.3} s", self.task_time())?;
         if gil {
             writeln!(f, "  of which GIL wait {:>7.3} s", self.gil_wait())?;
+        }
+        if moving {
+            let bytes: f64 = run.tasks.iter().map(|t| t.transfer).sum();
+            writeln!(
+                f,
+                "moving bytes      {bytes:>9.3} s   (messages to and from the workers, apart from task times)"
+            )?;
         }
         writeln!(f, "wall time         {:>9.3} s", self.wall())?;
         if let Some(cores) = run.cores_used() {
@@ -170,7 +184,7 @@ fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::ExecutorKind;
+    use crate::record::{ExecutorKind, Lane, TaskRecord};
 
     fn run_of(label: &str, wall: f64) -> Run {
         Run { label: label.into(), kind: ExecutorKind::Sequential, workers: 1, wall, tasks: vec![], hosts: vec![] }
@@ -187,5 +201,28 @@ mod tests {
         let slow = line("slow");
         assert!(slow.contains("0.040x (25.0x slower)"), "{text}");
         assert!(!slow.contains('█') && slow.contains(&"░".repeat(25)), "{text}");
+    }
+
+    #[test]
+    fn a_report_shows_moving_bytes_apart_from_computing_when_there_were_any() {
+        let task = |transfer: f64| TaskRecord {
+            index: 0,
+            arg: "0".into(),
+            lane: Lane { worker: 0, thread: 0, pid: 1, host: 0 },
+            start: 0.0,
+            end: 0.5,
+            cpu: Some(0.5),
+            gil_wait: 0.0,
+            ok: true,
+            transfer,
+        };
+        let mut run = run_of("mpi", 0.6);
+        run.tasks = vec![task(0.0)];
+        assert!(!run.report().to_string().contains("moving"), "{}", run.report());
+        run.tasks.push(TaskRecord { index: 1, ..task(0.25) });
+        let text = run.report().to_string();
+        assert!(text.contains("moving s") && text.contains("0.2500"), "{text}");
+        let line = text.lines().find(|l| l.starts_with("moving bytes")).expect("a moving-bytes line");
+        assert!(line.contains("0.250 s"), "{text}");
     }
 }

@@ -301,8 +301,8 @@ impl Core {
             (None, None) => "the MPI job ended unexpectedly".into(),
         };
         format!(
-            "{cause}. MPI ends the whole job when one rank fails (its default error handler, MPI_ERRORS_ARE_FATAL); \
-             parlab failed the futures it held and stopped every rank: start a new MpiPool to go on"
+            "{cause}. When a rank dies, mpirun ends every other rank of the job (MPI defines no recovery from a lost \
+             rank); parlab failed the futures the job held and made sure no rank is left: start a new MpiPool to go on"
         )
     }
 

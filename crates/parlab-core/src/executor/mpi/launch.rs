@@ -118,32 +118,48 @@ pub(crate) struct Placement {
     pub ranks: Vec<(String, u32)>,
 }
 
-/// A running `mpirun` and what it said.
+/// The processes of a pool and what `mpirun` said.
 pub(crate) struct Launched {
-    child: Mutex<Option<Child>>,
-    pgid: libc::pid_t,
+    how: How,
     /// The last lines `mpirun` (and the ranks) wrote to stderr.
     pub said: Arc<Mutex<VecDeque<String>>>,
     /// True when the ranks run the caller's executable (tasks may live in it).
     pub runs_executable: bool,
 }
 
+enum How {
+    /// `mpirun`, our child, leading a process group of its own.
+    Mpirun { child: Mutex<Option<Child>>, pgid: libc::pid_t },
+    /// This process is rank 0 of a job `mpirun` started (`MpiPool::world`):
+    /// the relay is a thread of it, and `mpirun` owns every process.
+    World { relay: Mutex<Option<std::thread::JoinHandle<i32>>> },
+}
+
 const SAID_LINES: usize = 40;
 
 impl Launched {
-    /// `mpirun` and all it started on this machine: SIGTERM, then SIGKILL after `grace`.
+    /// A pool whose relay is `relay`, a thread of this process (rank 0).
+    pub fn world(relay: std::thread::JoinHandle<i32>) -> Launched {
+        Launched { how: How::World { relay: Mutex::new(Some(relay)) }, said: Arc::default(), runs_executable: true }
+    }
+
+    /// `mpirun` and all it started on this machine: SIGTERM, then SIGKILL
+    /// after `grace`. Within a job `mpirun` started, there is nothing of ours
+    /// to end: `mpirun` ends every rank when one fails.
     pub fn kill(&self, grace: Duration) {
-        let mut child = lock(&self.child);
+        let How::Mpirun { child, pgid } = &self.how else { return };
+        let pgid = *pgid;
+        let mut child = lock(child);
         let Some(c) = child.as_mut() else { return };
         if matches!(c.try_wait(), Ok(Some(_))) {
             // mpirun is gone; anything left in its group goes too.
             // SAFETY: signalling our own process group.
-            unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
             *child = None;
             return;
         }
         // SAFETY: signalling the process group we created for mpirun.
-        unsafe { libc::kill(-self.pgid, libc::SIGTERM) };
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if matches!(c.try_wait(), Ok(Some(_))) {
@@ -152,21 +168,31 @@ impl Launched {
             std::thread::sleep(Duration::from_millis(10));
         }
         // SAFETY: as above; whatever survived SIGTERM.
-        unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
         let _ = c.wait();
         *child = None;
     }
 
-    /// Wait up to `limit` for `mpirun` to end by itself; true if it did.
+    /// Wait up to `limit` for `mpirun` (or the relay thread) to end by itself; true if it did.
     pub fn wait_exit(&self, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         loop {
-            {
-                let mut child = lock(&self.child);
-                match child.as_mut().map(|c| c.try_wait()) {
-                    None | Some(Ok(Some(_))) | Some(Err(_)) => return true,
-                    Some(Ok(None)) => {}
+            let ended = match &self.how {
+                How::Mpirun { child, .. } => {
+                    let mut child = lock(child);
+                    !matches!(child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
                 }
+                How::World { relay } => {
+                    let mut relay = lock(relay);
+                    let done = relay.as_ref().is_none_or(|t| t.is_finished());
+                    if let Some(t) = relay.take_if(|t| t.is_finished()) {
+                        let _ = t.join();
+                    }
+                    done
+                }
+            };
+            if ended {
+                return true;
             }
             if Instant::now() >= deadline {
                 return false;
@@ -262,7 +288,7 @@ pub(crate) fn launch(b: &MpiPoolBuilder) -> Result<(Launched, Box<dyn Stream>, P
     if let Some(err) = child.stderr.take() {
         pass_through(err, Some(Arc::clone(&said)));
     }
-    let launched = Launched { child: Mutex::new(Some(child)), pgid, said, runs_executable };
+    let launched = Launched { how: How::Mpirun { child: Mutex::new(Some(child)), pgid }, said, runs_executable };
     let accepted = accept(&listener, &launched, b, token);
     drop(listener);
     drop(socket_dir);
@@ -298,18 +324,32 @@ fn accept(
         }
         std::thread::sleep(Duration::from_millis(5));
     };
+    let placement = greet(&mut stream, token, Some(b.ranks), b.timeout)?;
+    Ok((stream, placement))
+}
+
+/// The relay's first words on `stream`: `token`, then where every rank runs
+/// (`ranks` worker ranks, if known). Bounded by `limit`.
+pub(crate) fn greet(
+    stream: &mut Box<dyn Stream>,
+    token: u64,
+    ranks: Option<usize>,
+    limit: Duration,
+) -> Result<Placement> {
+    stream.read_timeout(Some(limit))?;
     let mut got = [0u8; 8];
     stream.read_exact(&mut got).map_err(|e| Error::BrokenPool(format!("the MPI relay hung up at once: {e}")))?;
     if u64::from_le_bytes(got) != token {
         return Err(Error::BrokenPool("something other than this pool's relay connected to its socket".into()));
     }
-    let hello = frame::recv(&mut stream)
+    let hello = frame::recv(stream)
         .ok()
         .flatten()
         .and_then(|m| frame::read_hello(&m).ok())
-        .filter(|r| r.len() == b.ranks + 1)
+        .filter(|r| r.len() >= 2 && ranks.is_none_or(|n| r.len() == n + 1))
         .ok_or_else(|| Error::BrokenPool("the MPI relay did not say where the ranks run".into()))?;
-    Ok((stream, Placement { ranks: hello }))
+    stream.read_timeout(None)?;
+    Ok(Placement { ranks: hello })
 }
 
 /// Turn mpirun's complaint (or its silence) into an error that says what to do.
@@ -402,7 +442,7 @@ fn listen(tcp: Option<std::net::SocketAddr>) -> Result<(Listener, String, Option
     Ok((Listener::Unix(l), format!("unix:{}", path.display()), Some(dir)))
 }
 
-fn random_token() -> u64 {
+pub(crate) fn random_token() -> u64 {
     let mut b = [0u8; 8];
     if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).is_err() {
         // Still unguessable enough to tell our relay from a stray connection.

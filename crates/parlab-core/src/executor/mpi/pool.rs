@@ -30,11 +30,21 @@ use crate::record::{ExecutorKind, Run};
 /// [`ProcessPool`](crate::executor::ProcessPool). Every host must see the
 /// program (and, from a notebook, the cell's library) at the same path.
 ///
-/// If a rank dies, MPI ends the whole job (that is MPI's default); the pool
-/// fails every future it held with [`Error::BrokenPool`] saying which rank
-/// and why, stops every rank, and refuses new work. The ranks also stop on
-/// [`Executor::shutdown`], when the pool is dropped, and when the caller's
-/// process ends (the relay sees its socket close and aborts the job).
+/// # When a rank dies
+/// What MPI itself does: nothing that saves the work. The MPI standard leaves
+/// a job that lost a process undefined (its default error handler,
+/// `MPI_ERRORS_ARE_FATAL`, aborts the job on any error an MPI call reports),
+/// and Open MPI's `mpirun`, on seeing a rank end abnormally, kills every other
+/// rank of the job, prints which rank died and how ("exited on signal 9"),
+/// and exits non-zero. What parlab adds: the caller is not an MPI process,
+/// so it outlives the job; every future the job held fails within seconds
+/// with [`Error::BrokenPool`] naming the rank, its host and pid and quoting
+/// `mpirun`; whatever is left of `mpirun`'s process group is killed; the pool
+/// refuses new work (start a new one). A rank whose `mpirun` or daemon
+/// vanished exits by itself, and the relay aborts the job when the caller
+/// vanishes (a notebook kernel restarted), so no rank outlives its pool. The
+/// ranks also stop on [`Executor::shutdown`] and when the pool is dropped.
+/// Under [`MpiPool::world`] the caller is rank 0, so `mpirun` ends it too.
 ///
 /// ```no_run
 /// use parlab_core::prelude::*;
@@ -84,6 +94,44 @@ impl MpiPool {
         let (launched, stream, placement) = launch::launch(&b)?;
         let core = Core::new(launched, stream, placement, b.gil)?;
         Ok(MpiPool { core, next_bcast: std::sync::atomic::AtomicU64::new(1) })
+    }
+
+    /// The pool of the MPI job this program is part of, when `mpirun` started
+    /// it (`mpirun -n N PROGRAM [--hostfile FILE]`), as mpi4py's
+    /// `python -m mpi4py.futures`: on rank 0 it returns a pool of ranks
+    /// 1..N-1 and the program goes on; **on every other rank it serves tasks
+    /// and exits the process, never returning**. So call it first, before the
+    /// program does anything else, and on every rank (they all run `main`).
+    ///
+    /// Errors when the program was not started by `mpirun` (use
+    /// [`MpiPool::new`], which runs `mpirun` itself), under `mpirun -n 1`, or
+    /// on a second call. Here the caller is rank 0 itself, so MPI's rule on a
+    /// failed rank applies to it too: `mpirun` ends every rank of the job,
+    /// rank 0 included, and says which rank failed.
+    ///
+    /// ```no_run
+    /// use parlab_core::prelude::*;
+    /// fn square(x: u64) -> u64 { x * x }
+    ///
+    /// // mpirun -n 3 ./this-program
+    /// fn main() -> parlab_core::Result<()> {
+    ///     parlab_core::init();
+    ///     let pool = MpiPool::world()?; // ranks 1 and 2 serve here and exit
+    ///     assert_eq!(pool.map(square, 0..4)?, [0, 1, 4, 9]);
+    ///     pool.shutdown(true, false);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn world() -> Result<MpiPool> {
+        let (launched, stream, placement) = super::world::join()?;
+        let core = Core::new(launched, stream, placement, false)?;
+        Ok(MpiPool { core, next_bcast: std::sync::atomic::AtomicU64::new(1) })
+    }
+
+    /// True when `mpirun` (or another MPI launcher) started this process, so
+    /// [`MpiPool::world`] applies.
+    pub fn started_by_mpirun() -> bool {
+        super::world::started_by_mpirun()
     }
 
     /// Turn every rank's simulated GIL on or off (for tasks from now on).

@@ -19,10 +19,16 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
 use super::frame::{self, BCAST, BCAST_DONE, JOB, STOP};
-use super::serve::{Backoff, Orders, Stream, TAG_BCAST, TAG_DONE, TAG_HELLO, TAG_JOB, TAG_STOP, connect, watch_parent};
+use super::serve::{Backoff, Stream, TAG_BCAST, TAG_DONE, TAG_HELLO, TAG_JOB, TAG_STOP, watch_parent};
 
-/// Serve the caller until it says stop; returns the exit status.
-pub(crate) fn run(world: &SimpleCommunicator, orders: &Orders) -> i32 {
+/// Serve the caller until it says stop; returns the exit status. The relay
+/// reaches its caller through `connect` once every rank has said where it
+/// runs, and proves itself with `token`.
+pub(crate) fn run(
+    world: &SimpleCommunicator,
+    connect: impl FnOnce() -> std::io::Result<Box<dyn Stream>>,
+    token: u64,
+) -> i32 {
     watch_parent();
     let size = world.size() as usize;
     // Every rank says where it runs before the caller hears from anyone.
@@ -36,15 +42,15 @@ pub(crate) fn run(world: &SimpleCommunicator, orders: &Orders) -> i32 {
         let (Ok(host), Ok(pid)) = (d.text(), d.u32()) else { return 3 };
         ranks.push((host, pid));
     }
-    let mut out = match connect(orders) {
+    let mut out = match connect() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("parlab: the MPI relay could not connect back to its caller at {}: {e}", orders.connect);
+            eprintln!("parlab: the MPI relay could not connect back to its caller: {e}");
             world.abort(4);
         }
     };
     let reader = out.split();
-    let sent = out.write_all(&orders.token.to_le_bytes()).and_then(|()| frame::send(&mut out, &frame::hello(&ranks)));
+    let sent = out.write_all(&token.to_le_bytes()).and_then(|()| frame::send(&mut out, &frame::hello(&ranks)));
     let (Ok(reader), Ok(())) = (reader, sent) else { world.abort(4) };
     let from_caller = read_caller(reader);
 

@@ -69,7 +69,13 @@ pub fn serve_if_rank() {
         std::process::exit(2);
     };
     let world = universe.world();
-    let code = if world.rank() == 0 { super::relay::run(&world, &orders) } else { super::rank::run(&world) };
+    let code = if world.rank() == 0 {
+        let to_caller =
+            || connect(&orders).map_err(|e| std::io::Error::new(e.kind(), format!("at {}: {e}", orders.connect)));
+        super::relay::run(&world, to_caller, orders.token)
+    } else {
+        super::rank::run(&world)
+    };
     drop(universe); // MPI_Finalize
     let _ = std::io::stdout().flush();
     std::process::exit(code);
@@ -120,6 +126,8 @@ impl Backoff {
 pub(crate) trait Stream: Read + Write + Send {
     fn split(&self) -> std::io::Result<Box<dyn Stream>>;
     fn close_write(&self);
+    /// Bound each read (`None`: wait as long as it takes).
+    fn read_timeout(&self, limit: Option<Duration>) -> std::io::Result<()>;
 }
 
 impl Stream for std::os::unix::net::UnixStream {
@@ -129,6 +137,9 @@ impl Stream for std::os::unix::net::UnixStream {
     fn close_write(&self) {
         let _ = self.shutdown(std::net::Shutdown::Write);
     }
+    fn read_timeout(&self, limit: Option<Duration>) -> std::io::Result<()> {
+        self.set_read_timeout(limit)
+    }
 }
 
 impl Stream for std::net::TcpStream {
@@ -137,6 +148,9 @@ impl Stream for std::net::TcpStream {
     }
     fn close_write(&self) {
         let _ = self.shutdown(std::net::Shutdown::Write);
+    }
+    fn read_timeout(&self, limit: Option<Duration>) -> std::io::Result<()> {
+        self.set_read_timeout(limit)
     }
 }
 
