@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::frame::{self, BCAST_DONE, DONE, Done, MAX_MESSAGE};
 use super::launch::{Launched, Placement};
-use super::serve::Stream;
+use super::link::Stream;
 use crate::clock::now_ns;
 use crate::error::{Error, Result};
 use crate::executor::future::Control;

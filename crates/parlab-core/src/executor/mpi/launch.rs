@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::frame;
-use super::serve::{Orders, RANK_ENV, Stream};
+use super::link::Stream;
+use super::serve::{Orders, RANK_ENV};
 use crate::error::{Error, Result};
 use crate::runtime;
 use crate::sync::lock;
@@ -103,11 +104,6 @@ impl MpiPoolBuilder {
     pub fn gil(mut self, on: bool) -> Self {
         self.gil = on;
         self
-    }
-
-    /// Start the ranks and wait until every one has reported.
-    pub fn build(self) -> Result<super::MpiPool> {
-        super::MpiPool::start(self)
     }
 }
 

@@ -16,6 +16,7 @@ mod code;
 mod core;
 mod frame;
 mod launch;
+mod link;
 #[cfg(target_os = "linux")]
 mod netns;
 mod pool;

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::MpiPoolBuilder;
+use super::launch::MpiPoolBuilder;
 use crate::error::{Error, Result};
 
 /// The script that makes and removes clusters, in this repository.
@@ -86,7 +86,7 @@ impl NamespaceCluster {
     /// robin over the hosts (`--map-by node`): the relay on the first host,
     /// rank 1 on the second, and so on.
     pub fn pool(&self, ranks: usize) -> MpiPoolBuilder {
-        super::MpiPool::builder(ranks)
+        MpiPoolBuilder::new(ranks)
             .mpirun(self.dir.join("mpirun"))
             .hostfile(self.hostfile())
             .mpirun_args(["--map-by", "node"])

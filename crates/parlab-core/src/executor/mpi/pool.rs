@@ -73,6 +73,14 @@ pub struct RankInfo {
     pub pid: u32,
 }
 
+impl MpiPoolBuilder {
+    /// Start the ranks and wait until every one has reported. (Written here,
+    /// beside the pool it makes, so that launching knows nothing of the pool.)
+    pub fn build(self) -> Result<MpiPool> {
+        MpiPool::start(self)
+    }
+}
+
 impl MpiPool {
     /// `ranks` worker ranks on this machine (plus the relay), started now.
     pub fn new(ranks: usize) -> Result<MpiPool> {
@@ -84,7 +92,7 @@ impl MpiPool {
         MpiPoolBuilder::new(ranks)
     }
 
-    pub(crate) fn start(b: MpiPoolBuilder) -> Result<MpiPool> {
+    fn start(b: MpiPoolBuilder) -> Result<MpiPool> {
         if b.ranks == 0 {
             return Err(Error::ZeroWorkers);
         }

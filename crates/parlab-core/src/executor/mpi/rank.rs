@@ -11,7 +11,7 @@ use mpi::traits::*;
 
 use super::code::Objects;
 use super::frame::{self, DoneWriter, Job, MAX_MESSAGE};
-use super::serve::{Backoff, TAG_BCAST, TAG_DONE, TAG_HELLO, TAG_JOB, TAG_STOP, watch_parent};
+use super::link::{Backoff, TAG_BCAST, TAG_DONE, TAG_HELLO, TAG_JOB, TAG_STOP, watch_parent};
 use crate::clock::{TaskClock, now_ns};
 use crate::executor::process::wire::{Status, too_large_payload};
 use crate::executor::process::worker::Trampoline;

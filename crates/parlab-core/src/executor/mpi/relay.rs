@@ -19,7 +19,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
 use super::frame::{self, BCAST, BCAST_DONE, JOB, STOP};
-use super::serve::{Backoff, Stream, TAG_BCAST, TAG_DONE, TAG_HELLO, TAG_JOB, TAG_STOP, watch_parent};
+use super::link::{Backoff, Stream, TAG_BCAST, TAG_DONE, TAG_HELLO, TAG_JOB, TAG_STOP, watch_parent};
 
 /// Serve the caller until it says stop; returns the exit status. The relay
 /// reaches its caller through `connect` once every rank has said where it

@@ -5,22 +5,15 @@
 //! own `main`: it serves until told to stop (or until its caller, relay or
 //! launcher is gone) and exits.
 
-use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::io::Write;
 
 use mpi::traits::*;
 
+use super::link::Stream;
 use crate::runtime;
 
 /// Environment variable (exported by `mpirun -x`) that makes a process a rank.
 pub(crate) const RANK_ENV: &str = "PARLAB_MPI";
-
-/// MPI tags of the messages between the relay and the ranks.
-pub(crate) const TAG_JOB: i32 = 1;
-pub(crate) const TAG_DONE: i32 = 2;
-pub(crate) const TAG_BCAST: i32 = 3;
-pub(crate) const TAG_STOP: i32 = 4;
-pub(crate) const TAG_HELLO: i32 = 5;
 
 /// What the caller tells every rank: where to connect (the relay), and the
 /// workload settings a spawned process must inherit.
@@ -81,79 +74,6 @@ pub fn serve_if_rank() {
     std::process::exit(code);
 }
 
-/// Waits for work with little delay after recent work and little CPU when
-/// idle: spin (yielding) for a while, then sleep longer and longer, up to 1 ms.
-/// MPI's own blocking calls would busy-poll a core per waiting rank.
-pub(crate) struct Backoff {
-    idle_since: Option<Instant>,
-    sleep: Duration,
-}
-
-const SPIN: Duration = Duration::from_micros(200);
-const MAX_SLEEP: Duration = Duration::from_millis(1);
-
-impl Backoff {
-    pub fn new() -> Backoff {
-        Backoff { idle_since: None, sleep: Duration::from_micros(10) }
-    }
-
-    /// Something happened: wait little next time.
-    pub fn reset(&mut self) {
-        self.idle_since = None;
-        self.sleep = Duration::from_micros(10);
-    }
-
-    /// How long to wait now (zero: just yield).
-    pub fn next(&mut self) -> Duration {
-        let since = *self.idle_since.get_or_insert_with(Instant::now);
-        if since.elapsed() < SPIN {
-            return Duration::ZERO;
-        }
-        let d = self.sleep;
-        self.sleep = (self.sleep * 2).min(MAX_SLEEP);
-        d
-    }
-
-    pub fn wait(&mut self) {
-        match self.next() {
-            Duration::ZERO => std::thread::yield_now(),
-            d => std::thread::sleep(d),
-        }
-    }
-}
-
-/// A connected stream to the caller, Unix or TCP.
-pub(crate) trait Stream: Read + Write + Send {
-    fn split(&self) -> std::io::Result<Box<dyn Stream>>;
-    fn close_write(&self);
-    /// Bound each read (`None`: wait as long as it takes).
-    fn read_timeout(&self, limit: Option<Duration>) -> std::io::Result<()>;
-}
-
-impl Stream for std::os::unix::net::UnixStream {
-    fn split(&self) -> std::io::Result<Box<dyn Stream>> {
-        Ok(Box::new(self.try_clone()?))
-    }
-    fn close_write(&self) {
-        let _ = self.shutdown(std::net::Shutdown::Write);
-    }
-    fn read_timeout(&self, limit: Option<Duration>) -> std::io::Result<()> {
-        self.set_read_timeout(limit)
-    }
-}
-
-impl Stream for std::net::TcpStream {
-    fn split(&self) -> std::io::Result<Box<dyn Stream>> {
-        Ok(Box::new(self.try_clone()?))
-    }
-    fn close_write(&self) {
-        let _ = self.shutdown(std::net::Shutdown::Write);
-    }
-    fn read_timeout(&self, limit: Option<Duration>) -> std::io::Result<()> {
-        self.set_read_timeout(limit)
-    }
-}
-
 /// Connect to the caller as `orders.connect` says.
 pub(crate) fn connect(orders: &Orders) -> std::io::Result<Box<dyn Stream>> {
     if let Some(path) = orders.connect.strip_prefix("unix:") {
@@ -165,21 +85,6 @@ pub(crate) fn connect(orders: &Orders) -> std::io::Result<Box<dyn Stream>> {
         return Ok(Box::new(s));
     }
     Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("cannot connect to {:?}", orders.connect)))
-}
-
-/// End this process at once if the one that started it (mpirun or its
-/// daemon) is gone, so no rank outlives its job.
-pub(crate) fn watch_parent() {
-    let parent = std::os::unix::process::parent_id();
-    let _ = std::thread::Builder::new().name("parlab-mpi-watchdog".into()).spawn(move || {
-        loop {
-            std::thread::sleep(Duration::from_millis(200));
-            if std::os::unix::process::parent_id() != parent {
-                // SAFETY: ends the process; nothing after it runs.
-                unsafe { libc::_exit(0) };
-            }
-        }
-    });
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use mpi::Threading;
 use mpi::traits::*;
 
 use super::launch::{self, Launched};
-use super::serve::Stream;
+use super::link::Stream;
 use crate::error::{Error, Result};
 use crate::runtime;
 
