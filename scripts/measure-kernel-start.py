@@ -1,6 +1,10 @@
 """Time a `rust` kernel's first minute: start → prelude loaded → first result, and a pool cell's rerun.
 
-Run after scripts/setup:  .venv/bin/python scripts/measure-kernel-start.py [--warm N]
+Run after scripts/setup:  .venv/bin/python scripts/measure-kernel-start.py [--warm N] [--think SECS]
+
+--think SECS runs the first cell that long after the kernel was started (or once it is ready, if
+later), as a learner who opens a notebook and reads its first cells does: scripts/evcxr-kernel's
+warm-up works meanwhile. Without it, every cell is sent at once, which hides that reading time.
 
 --warm N instead measures N warm kernels on the real cache and tmpdir slots (run a notebook or
 this script once first, so they are warm): what a learner who restarts a kernel waits.
@@ -8,6 +12,9 @@ this script once first, so they are warm): what a learner who restarts a kernel 
 Per kernel it reports: ready (kernel_info answered), prelude (the `:dep parlab` + `use` cell done),
 first result (the cell after it, `let a: u64 = 1; a`, done; all three counted from kernel start),
 then a pool cell (ThreadPool::new(2)?.run(...) over 4 short sleeps) run once and rerun unchanged.
+Under each row, the CPU seconds behind the wait up to the first result, which load changes far less
+than the wall times: the kernel process itself (evcxr and the rust-analyzer it runs in-process,
+typing each cell's variables) and its finished children (cargo, rustc, the linker).
 
 Three kernels, one after another, on the kernelspec scripts/setup installs (so through
 scripts/evcxr-kernel), in notebooks/ like a notebook's kernel:
@@ -30,6 +37,7 @@ from pathlib import Path
 from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
+TICK = os.sysconf("SC_CLK_TCK")
 CELL = ':dep parlab = { path = "../crates/parlab" }\nuse parlab::prelude::*;'
 FIRST = "let a: u64 = 1; a"
 POOL = """workload::set_scale(0.01)?;
@@ -59,19 +67,30 @@ def run_cell(kc, code, timeout=900):
     return text
 
 
-def measure(label, env):
+def cpu_secs(pid):
+    """(own, reaped children's) CPU seconds of a process, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime) / TICK, (cutime + cstime) / TICK
+
+
+def measure(label, env, think):
     km = KernelManager(kernel_name="rust")
     t0 = time.monotonic()
     km.start_kernel(cwd=str(ROOT / "notebooks"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # scripts/evcxr-kernel execs evcxr_jupyter, so this pid is the kernel itself.
+    pid = km.provisioner.process.pid
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=300)
         ready = time.monotonic() - t0
+        time.sleep(max(0.0, think - ready))
         run_cell(kc, CELL)
         loaded = time.monotonic() - t0
         run_cell(kc, FIRST)
         first = time.monotonic() - t0
+        own, children = cpu_secs(pid)
         pool = []
         for _ in range(2):
             t1 = time.monotonic()
@@ -81,26 +100,36 @@ def measure(label, env):
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     print(f"{label:<12} {ready:>9.1f} {loaded:>11.1f} {first:>12.1f} {pool[0]:>9.1f} {pool[1]:>11.1f}", flush=True)
+    print(
+        f"{'':<12} CPU to 1st result: evcxr + rust-analyzer {own:.1f} s, cargo + rustc {children:.1f} s;"
+        f" load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
 
 
 def main():
     args = sys.argv[1:]
+    think = 0.0
+    if "--think" in args:
+        i = args.index("--think")
+        think = float(args[i + 1])
+        del args[i : i + 2]
     if args[:1] == ["--warm"]:
         env = {k: v for k, v in os.environ.items() if k != "EVCXR_TMPDIR"}
-        print(f"load average before: {os.getloadavg()[0]:.2f}")
+        print(f"load average before: {os.getloadavg()[0]:.2f}; first cell {think:g} s after start")
         print(f"{'kernel':<12} {'ready (s)':>9} {'prelude (s)':>11} {'1st result':>12} {'pool (s)':>9} {'rerun (s)':>11}")
         for i in range(int(args[1]) if len(args) > 1 else 2):
-            measure(f"warm {i + 1}", env)
+            measure(f"warm {i + 1}", env, think)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         return 0
     scratch = Path(tempfile.mkdtemp(prefix="parlab-measure-"))
     env = {k: v for k, v in os.environ.items() if k != "EVCXR_TMPDIR"}
     env.update(XDG_CACHE_HOME=str(scratch / "cache"), TMPDIR=str(scratch))
-    print(f"scratch dir: {scratch}; load average before: {os.getloadavg()[0]:.2f}")
+    print(f"scratch dir: {scratch}; load average before: {os.getloadavg()[0]:.2f}; first cell {think:g} s after start")
     print(f"{'kernel':<12} {'ready (s)':>9} {'prelude (s)':>11} {'1st result':>12} {'pool (s)':>9} {'rerun (s)':>11}")
-    measure("cold", env)
-    measure("warm", env)
-    measure("warm-cache", {**env, "EVCXR_TMPDIR": str(scratch / "new-tmpdir")})
+    measure("cold", env, think)
+    measure("warm", env, think)
+    measure("warm-cache", {**env, "EVCXR_TMPDIR": str(scratch / "new-tmpdir")}, think)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
