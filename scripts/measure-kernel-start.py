@@ -21,8 +21,11 @@ scripts/evcxr-kernel), in notebooks/ like a notebook's kernel:
   cold        empty evcxr cache, empty tmpdir slots: a fresh machine or clone
   warm        the same again: what the next kernel gets (a restart, the next notebook, CI's next
               notebook), since it reuses the first kernel's tmpdir slot
-  warm-cache  cache filled, but a new tmpdir: what a second notebook open *at the same time*
-              gets the first time it uses its slot (also evcxr's default without the slots)
+  warm-cache  a new tmpdir after those two: what a second notebook open *at the same time*
+              gets the first time it uses its slot (also evcxr's default without the slots).
+              The kernels no longer turn on evcxr's `:cache` (tests/notebooks/README.md says
+              why), so this slot builds its dependencies as the cold one did; the name is kept
+              from when the cache was on, for the README's older table.
 The evcxr cache (XDG_CACHE_HOME) and the slots (TMPDIR) are redirected to a throwaway
 directory, so ~/.cache/evcxr and the real slots are neither used nor touched.
 """
