@@ -11,7 +11,10 @@ this script once first, so they are warm): what a learner who restarts a kernel 
 
 Per kernel it reports: ready (kernel_info answered), prelude (the `:dep parlab` + `use` cell done),
 first result (the cell after it, `let a: u64 = 1; a`, done; all three counted from kernel start),
-then a pool cell (ThreadPool::new(2)?.run(...) over 4 short sleeps) run once and rerun unchanged.
+then a pool cell (ThreadPool::new(2)?.run(...) over 4 short sleeps) run once, rerun unchanged, and
+run a third time ("again": a cell whose `let` destructures a tuple reruns slower the first time).
+scripts/measure-kernel-deps.py measures the floor under these: a kernel with no dependency at all,
+and what each of parlab's dependencies adds.
 Under each row, the CPU seconds behind the wait up to the first result, which load changes far less
 than the wall times: the kernel process itself (evcxr and the rust-analyzer it runs in-process,
 typing each cell's variables) and its finished children (cargo, rustc, the linker).
@@ -43,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
 CELL = ':dep parlab = { path = "../crates/parlab" }\nuse parlab::prelude::*;'
 FIRST = "let a: u64 = 1; a"
+HEADER = f"{'kernel':<12} {'ready (s)':>9} {'prelude (s)':>11} {'1st result':>12} {'pool (s)':>9} {'rerun (s)':>11} {'again (s)':>9}"
 POOL = """workload::set_scale(0.01)?;
 let (_, run) = ThreadPool::new(2)?.run(delayed_return_for, (0..4).map(|i| (i, 1.0)).collect::<Vec<(usize, f64)>>())?;
 run.wall"""
@@ -95,14 +99,14 @@ def measure(label, env, think):
         first = time.monotonic() - t0
         own, children = cpu_secs(pid)
         pool = []
-        for _ in range(2):
+        for _ in range(3):
             t1 = time.monotonic()
             run_cell(kc, POOL)
             pool.append(time.monotonic() - t1)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-    print(f"{label:<12} {ready:>9.1f} {loaded:>11.1f} {first:>12.1f} {pool[0]:>9.1f} {pool[1]:>11.1f}", flush=True)
+    print(f"{label:<12} {ready:>9.1f} {loaded:>11.1f} {first:>12.1f} {pool[0]:>9.1f} {pool[1]:>11.1f} {pool[2]:>9.1f}", flush=True)
     print(
         f"{'':<12} CPU to 1st result: evcxr + rust-analyzer {own:.1f} s, cargo + rustc {children:.1f} s;"
         f" load average {os.getloadavg()[0]:.2f}",
@@ -120,7 +124,7 @@ def main():
     if args[:1] == ["--warm"]:
         env = {k: v for k, v in os.environ.items() if k != "EVCXR_TMPDIR"}
         print(f"load average before: {os.getloadavg()[0]:.2f}; first cell {think:g} s after start")
-        print(f"{'kernel':<12} {'ready (s)':>9} {'prelude (s)':>11} {'1st result':>12} {'pool (s)':>9} {'rerun (s)':>11}")
+        print(HEADER)
         for i in range(int(args[1]) if len(args) > 1 else 2):
             measure(f"warm {i + 1}", env, think)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
@@ -129,7 +133,7 @@ def main():
     env = {k: v for k, v in os.environ.items() if k != "EVCXR_TMPDIR"}
     env.update(XDG_CACHE_HOME=str(scratch / "cache"), TMPDIR=str(scratch))
     print(f"scratch dir: {scratch}; load average before: {os.getloadavg()[0]:.2f}; first cell {think:g} s after start")
-    print(f"{'kernel':<12} {'ready (s)':>9} {'prelude (s)':>11} {'1st result':>12} {'pool (s)':>9} {'rerun (s)':>11}")
+    print(HEADER)
     measure("cold", env, think)
     measure("warm", env, think)
     measure("warm-cache", {**env, "EVCXR_TMPDIR": str(scratch / "new-tmpdir")}, think)
