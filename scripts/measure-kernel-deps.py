@@ -18,8 +18,9 @@ cell's reruns). This one explains those figures with two measurements of its own
             parlab-core, with the versions and features they build with, then parlab-core and
             parlab themselves): the kernel process's own CPU seconds (evcxr + rust-analyzer, not
             cargo or rustc) for the `:dep` cell, when rust-analyzer reads the crate graph's
-            sources, and for the first `let` after it, when it indexes every crate. Each row
-            beside the same two figures for a kernel with no dependency.
+            sources, and for the first `let` after it, when it indexes every crate; then each
+            figure less the first row's, a kernel with no dependency. It prints the size of the
+            prelude's crate graph first (packages, bytes of source rust-analyzer reads).
 
 Both leave the warm-up off (PARLAB_KERNEL_WARM_UP=0) and build in a throwaway EVCXR_TMPDIR seeded
 with the checkout's Cargo.lock, so the real tmpdir slots are not touched. Default: --floor 2 --deps.
