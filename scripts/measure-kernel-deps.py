@@ -26,6 +26,7 @@ Both leave the warm-up off (PARLAB_KERNEL_WARM_UP=0) and build in a throwaway EV
 with the checkout's Cargo.lock, so the real tmpdir slots are not touched. Default: --floor 2 --deps.
 """
 
+import argparse
 import importlib.util
 import json
 import os
@@ -54,8 +55,7 @@ class Kernel:
     """A `rust` kernel started like a notebook's (kernelspec, notebooks/ as its directory)."""
 
     def __init__(self, tmpdir):
-        env = {k: v for k, v in os.environ.items()}
-        env.update(EVCXR_TMPDIR=str(tmpdir), PARLAB_KERNEL_WARM_UP="0")
+        env = dict(os.environ, EVCXR_TMPDIR=str(tmpdir), PARLAB_KERNEL_WARM_UP="0")
         self.km = KernelManager(kernel_name="rust")
         self.t0 = time.monotonic()
         self.km.start_kernel(
@@ -64,7 +64,11 @@ class Kernel:
         self.pid = self.km.provisioner.process.pid
         self.kc = self.km.client()
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=300)
+        try:
+            self.kc.wait_for_ready(timeout=300)
+        except BaseException:
+            self.close()  # a kernel that never answered is not left running
+            raise
         self.ready = time.monotonic() - self.t0
 
     def since_start(self):
@@ -193,14 +197,26 @@ def per_dependency(scratch):
         print(f"{name:<18} {dep:>17.1f} {let:>16.1f}   {dep - base[0]:+5.1f} {let - base[1]:+5.1f}", flush=True)
 
 
+def positive(text):
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} kernels: at least 1")
+    return n
+
+
 def main():
-    args = sys.argv[1:] or ["--floor", "2", "--deps"]
+    parser = argparse.ArgumentParser(description="The floor of an evcxr kernel, and what each dependency adds.")
+    parser.add_argument("--floor", type=positive, metavar="N", help="N kernels without, then N with, the prelude")
+    parser.add_argument("--deps", action="store_true", help="one kernel per dependency of the prelude")
+    args = parser.parse_args()
+    if args.floor is None and not args.deps:
+        args.floor, args.deps = 2, True
     scratch = Path(tempfile.mkdtemp(prefix="parlab-measure-deps-"))
     print(f"scratch dir: {scratch}; load average before: {os.getloadavg()[0]:.2f}")
     try:
-        if "--floor" in args:
-            floor(scratch, int(args[args.index("--floor") + 1]))
-        if "--deps" in args:
+        if args.floor:
+            floor(scratch, args.floor)
+        if args.deps:
             per_dependency(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
